@@ -1,0 +1,31 @@
+# qabot: `make run` sets everything up and starts the bot (or a terminal chat); `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install index lint bench bench-smoke clean
+
+run: $(STAMP)
+	$(BIN)/qabot run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+index: $(STAMP)
+	$(BIN)/qabot index build
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot index tests
+	$(BIN)/ruff format --check bot index tests
+
+clean:
+	rm -rf $(VENV) data/index.json .pytest_cache .ruff_cache

@@ -1,0 +1,372 @@
+"""Answer a question from the index: a short verbatim span, its cited passage, or an abstention."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from bot.question import Question, analyze
+from index.analyzer import get_tokenizer, normalize, pos_tokenizer
+from index.figures import find_figures
+from index.search import Hit, Searcher
+from index.store import CorpusIndex
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The passage an answer was taken from, and the article it belongs to."""
+
+    text: str
+    title: str
+    source: str | None
+    date: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another span that also fits the question, with a little of its context."""
+
+    answer: str
+    context: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class RankedPassage:
+    """A retrieved passage with its BM25 score (for "more results")."""
+
+    text: str
+    score: float
+    title: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot says: `answer` is None when it abstains."""
+
+    question: str
+    answer: str | None
+    confidence: float
+    kind: str
+    citation: Citation | None
+    lang: str = "zh"
+    alternatives: list[Alternative] = field(default_factory=list)
+    passages: list[RankedPassage] = field(default_factory=list)
+    reason: str | None = None
+
+
+FIGURE_KINDS = {"count", "money", "area", "duration", "ordinal", "measure"}
+MAX_QUESTION_CHARS = 500
+MAX_ANSWER_CHARS = 40
+CANDIDATE_PASSAGES = 8
+SEARCH_DEPTH = 40
+MIN_COVERAGE = 0.6
+MIN_CONFIDENCE = 0.35
+# Words that only say "an amount of money" and are never written next to the amount itself.
+SLOT_WORDS = {"钱", "金额", "多少钱"}
+SENTENCE_ENDS = "。！？!?；;"
+QUOTED_RE = re.compile(r"“([^“”]{2,30})”|《([^《》]{1,30})》|「([^「」]{2,30})」|\"([^\"]{2,30})\"")
+DATE_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
+CLAUSE_RE = re.compile(r"[^，,；;。！？!?：:]+")
+OPENING_QUOTES = "“「『\"《"
+CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    start: int
+    end: int
+    score: float
+    coverage: float
+    fit: float
+
+
+def clean_question(text: str) -> str:
+    """Drop control and format characters, collapse blanks, bound the length."""
+    kept = "".join(
+        " " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c
+        for c in text
+        if unicodedata.category(c) not in {"Cf", "Cs", "Co", "Cn"}
+    )
+    return " ".join(kept.split())[:MAX_QUESTION_CHARS]
+
+
+class Answerer:
+    """Finds the shortest span of the best passage that answers a question, or abstains."""
+
+    def __init__(self, index: CorpusIndex, searcher: Searcher | None = None):
+        self.index = index
+        self.searcher = searcher or Searcher(index)
+        self._normalized: dict[int, str] = {}
+        self._article_text: dict[int, str] = {}
+        self._corpus_text: str | None = None
+
+    # ------------------------------------------------------------ corpus views
+
+    def passage_text(self, passage_id: int) -> str:
+        if passage_id not in self._normalized:
+            self._normalized[passage_id] = normalize(self.index.passages[passage_id].text)
+        return self._normalized[passage_id]
+
+    def article_text(self, article: int) -> str:
+        if article not in self._article_text:
+            record = self.index.articles[article]
+            ids = self.index.passages_of(article)
+            body = "\n".join(self.passage_text(i) for i in ids)
+            self._article_text[article] = normalize(record.title) + "\n" + body
+        return self._article_text[article]
+
+    @property
+    def corpus_text(self) -> str:
+        if self._corpus_text is None:
+            self._corpus_text = "\n".join(
+                self.article_text(a) for a in range(len(self.index.articles))
+            )
+        return self._corpus_text
+
+    def citation(self, passage_id: int) -> Citation:
+        passage = self.index.passages[passage_id]
+        record = self.index.articles[passage.article]
+        return Citation(passage.text, record.title, record.source, record.date, record.path)
+
+    # ------------------------------------------------------------ entities and coverage
+
+    def _name_fits(self, name: str, hit: Hit) -> bool:
+        """A name fits a passage it appears in, or any passage of an article about it."""
+        if name in self.passage_text(hit.passage_id):
+            return True
+        article = self.article_text(hit.passage.article)
+        title = normalize(self.index.articles[hit.passage.article].title)
+        return name in title or article.count(name) >= 2
+
+    def _weight(self, word: str) -> float:
+        bm25 = self.searcher.bm25
+        if bm25 is None:
+            return 1.0
+        if word in bm25.idf:
+            return max(float(bm25.idf[word]), 0.05)
+        return max(bm25.idf.values(), default=1.0)
+
+    def _word_credit(self, word: str, text: str) -> float:
+        if word in text:
+            return 1.0
+        parts = [p for p in get_tokenizer().lcut_for_search(word) if p != word and len(p) > 1]
+        if not parts:
+            return 0.0
+        return 0.5 * sum(1 for p in parts if p in text) / len(parts)
+
+    def coverage(self, question: Question, hit: Hit) -> float:
+        """Share (weighted by IDF) of the question's key words found in the passage's context."""
+        words = [w for w in question.words if w not in question.names and w not in SLOT_WORDS]
+        if not words:
+            return 1.0 if question.names else 0.0
+        passage = hit.passage
+        context = " ".join(
+            [
+                self.passage_text(hit.passage_id),
+                normalize(passage.heading or ""),
+                normalize(self.index.articles[passage.article].title),
+            ]
+        )
+        weights = [self._weight(w) for w in words]
+        got = sum(w * self._word_credit(word, context) for word, w in zip(words, weights, strict=True))
+        return got / sum(weights)
+
+    def proximity(self, question: Question, text: str, start: int, end: int) -> float:
+        """How close the question's key words sit to a span (1: all adjacent, 0: none present)."""
+        words = [w for w in question.words if w not in SLOT_WORDS]
+        if not words:
+            return 0.5
+        sentence_start = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
+        ends = [i for c in SENTENCE_ENDS if (i := text.find(c, end)) >= 0]
+        sentence_end = min(ends) if ends else len(text)
+        total = got = 0.0
+        for word in words:
+            weight = self._weight(word)
+            total += weight
+            best = 0.0
+            for match in re.finditer(re.escape(word), text):
+                if match.start() < end and match.end() > start:
+                    gap = 0
+                elif match.start() >= end:
+                    gap = match.start() - end
+                else:
+                    gap = start - match.end()
+                closeness = 1.0 / (1.0 + gap / 8.0)
+                if not sentence_start <= match.start() < sentence_end:
+                    closeness *= 0.4
+                best = max(best, closeness)
+            got += weight * best
+        return got / total if total else 0.0
+
+    # ------------------------------------------------------------ candidate spans
+
+    def _spans(self, question: Question, text: str) -> list[tuple[int, int, float]]:
+        """(start, end, fit) of spans of the kind asked, in normalised passage text."""
+        kind = question.kind
+        spans: list[tuple[int, int, float]] = []
+        if kind in FIGURE_KINDS or kind == "other":
+            for figure in find_figures(text):
+                surface = text[figure.start : figure.end].strip()
+                if surface in question.normalized:
+                    continue  # the question's own figure ("40天保卫战") is not its answer
+                if question.asked_unit and figure.unit == question.asked_unit:
+                    fit = 1.0
+                elif figure.kind == kind:
+                    fit = 0.8
+                elif kind == "count" and figure.kind in {"count", "ordinal"} and not question.asked_unit:
+                    fit = 0.6
+                elif kind == "other":
+                    fit = 0.3
+                else:
+                    continue
+                start = figure.start + (len(text[figure.start : figure.end]) - len(text[figure.start : figure.end].lstrip()))
+                end = self._extend_with_noun(question, text, figure.start, figure.end)
+                spans.append((start, end, fit))
+        if kind == "date":
+            spans.extend((m.start(), m.end(), 1.0) for m in DATE_RE.finditer(text))
+        if kind in {"name", "other"}:
+            for match in QUOTED_RE.finditer(text):
+                group = next(g for g in range(1, 5) if match.group(g))
+                inner = match.group(group)
+                if inner in question.normalized:
+                    continue
+                spans.append((match.start(group), match.end(group), 1.0 if kind == "name" else 0.4))
+        if kind == "person":
+            position = 0
+            for pair in pos_tokenizer().lcut(text):
+                if pair.flag in {"nr", "nrfg"} and len(pair.word) >= 2 and pair.word not in question.normalized:
+                    spans.append((position, position + len(pair.word), 1.0))
+                position += len(pair.word)
+        return spans
+
+    def _extend_with_noun(self, question: Question, text: str, start: int, end: int) -> int:
+        """Extend a figure over the question's words that follow it: `285个` -> `285个服务站`."""
+        words = sorted({w for w in question.words if len(w) >= 1}, key=len, reverse=True)
+        position = end
+        while position < len(text) and text[position] == " ":
+            position += 1
+        extended = end
+        quote = None
+        if position < len(text) and text[position] in OPENING_QUOTES:
+            quote = CLOSING_QUOTES[text[position]]
+            position += 1
+        while True:
+            word = next((w for w in words if text.startswith(w, position)), None)
+            if word is None:
+                break
+            position += len(word)
+            extended = position
+        if extended == end:
+            return end
+        if quote:
+            if text.startswith(quote, extended):
+                return extended + 1
+            return end  # never leave a quote open
+        return extended
+
+    # ------------------------------------------------------------ answering
+
+    def answer(self, text: str, top_k: int = 5) -> Answer:
+        cleaned = clean_question(text)
+        if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
+            return Answer(question=text, answer=None, confidence=0.0, kind="unknown", citation=None, reason="empty")
+        question = analyze(cleaned)
+        return self.answer_question(question, top_k, original=text)
+
+    def answer_question(self, question: Question, top_k: int = 5, original: str | None = None) -> Answer:
+        def abstain(reason: str, hits: list[Hit] = (), confidence: float = 0.0) -> Answer:
+            return Answer(
+                question=original if original is not None else question.text,
+                answer=None,
+                confidence=round(confidence, 3),
+                kind=question.kind,
+                citation=None,
+                lang=question.lang,
+                passages=self._ranked(hits[:top_k]),
+                reason=reason,
+            )
+
+        tokens = question.tokens + question.extra_tokens
+        if not tokens:
+            return abstain("no_match")
+        unknown = [n for n in question.names if n not in self.corpus_text]
+        if unknown:
+            return abstain("unknown_name:" + "、".join(unknown))
+        hits = self.searcher.search_tokens(tokens, top_k=SEARCH_DEPTH)
+        hits = [h for h in hits if all(self._name_fits(n, h) for n in question.names)]
+        if not hits:
+            return abstain("no_match")
+
+        candidates = self._candidates(question, hits[:CANDIDATE_PASSAGES])
+        best_coverage = max(self.coverage(question, h) for h in hits[:CANDIDATE_PASSAGES])
+        if not candidates:
+            return abstain("no_answer" if best_coverage >= MIN_COVERAGE else "no_match", hits, best_coverage / 2)
+        best = candidates[0]
+        confidence = best.coverage * (0.5 + 0.5 * best.fit) * (0.6 + 0.4 * min(1.0, best.score * 1.5))
+        if best.coverage < MIN_COVERAGE or confidence < MIN_CONFIDENCE:
+            return abstain("no_match", hits, confidence)
+
+        passage_text = best.hit.passage.text
+        answer_text = passage_text[best.start : best.end].strip()
+        return Answer(
+            question=original if original is not None else question.text,
+            answer=answer_text,
+            confidence=round(min(confidence, 1.0), 3),
+            kind=question.kind,
+            citation=self.citation(best.hit.passage_id),
+            lang=question.lang,
+            alternatives=self._alternatives(best, candidates),
+            passages=self._ranked(hits[:top_k]),
+        )
+
+    def _candidates(self, question: Question, hits: list[Hit]) -> list[_Candidate]:
+        top = hits[0].score
+        candidates = []
+        for hit in hits:
+            coverage = self.coverage(question, hit)
+            text = self.passage_text(hit.passage_id)
+            for start, end, fit in self._spans(question, text):
+                if end - start > MAX_ANSWER_CHARS:
+                    continue
+                near = self.proximity(question, text, start, end)
+                score = (0.35 * hit.score / top + 0.65 * near) * fit * (0.5 + 0.5 * coverage)
+                candidates.append(_Candidate(hit, start, end, score, coverage, fit))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    def _alternatives(self, best: _Candidate, candidates: list[_Candidate]) -> list[Alternative]:
+        seen = {normalize(best.hit.passage.text[best.start : best.end])}
+        alternatives = []
+        for candidate in candidates[1:]:
+            if candidate.score < 0.6 * best.score or candidate.fit < best.fit or len(alternatives) >= 3:
+                continue
+            text = candidate.hit.passage.text
+            span = text[candidate.start : candidate.end].strip()
+            if normalize(span) in seen or candidate.coverage < MIN_COVERAGE:
+                continue
+            seen.add(normalize(span))
+            alternatives.append(
+                Alternative(span, self._clause(text, candidate.start, candidate.end), self.citation(candidate.hit.passage_id))
+            )
+        return alternatives
+
+    @staticmethod
+    def _clause(text: str, start: int, end: int) -> str:
+        for match in CLAUSE_RE.finditer(text):
+            if match.start() <= start and end <= match.end():
+                clause = match.group(0).strip()
+                return clause if len(clause) <= 60 else text[max(0, start - 20) : end + 20]
+        return text[max(0, start - 20) : end + 20]
+
+    def _ranked(self, hits: list[Hit]) -> list[RankedPassage]:
+        return [
+            RankedPassage(
+                h.passage.text, round(h.score, 4), self.index.articles[h.passage.article].title, self.citation(h.passage_id)
+            )
+            for h in hits
+        ]

@@ -1,0 +1,286 @@
+"""The `qabot` command: build the index, search it, ask questions, chat, evaluate, serve the bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.render import answer_json, render_text
+from bot.service import QAService
+from bot.settings import Settings
+from index.add import AddError, add_file, fetch_url
+from index.build import BuildReport
+from index.store import IndexUnavailable
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem to report in one line (no traceback), with exit status 2."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "index", None):
+        overrides["index_path"] = args.index
+    return Settings(**overrides)
+
+
+def _service(settings: Settings) -> QAService:
+    return QAService(settings.data_dir, settings.index_path)
+
+
+def _print_report(report: BuildReport, index_path: Path) -> None:
+    print(f"indexed {report.summary()} -> {index_path}")
+    for path, reason in report.skipped:
+        print(f"  skipped {path}: {reason}")
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        report = _service(settings).rebuild()
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    _print_report(report, settings.index_path)
+    return 0
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for item in args.items:
+        try:
+            if item.startswith(("http://", "https://")) or "://" in item:
+                saved = fetch_url(
+                    item,
+                    settings.data_dir,
+                    timeout=settings.fetch_timeout,
+                    allow_private=settings.allow_private_fetch,
+                )
+            else:
+                saved = add_file(Path(item), settings.data_dir)
+            print(f"added {item} as {saved}")
+        except AddError as exc:
+            failed += 1
+            print(f"error: cannot add {item}: {exc}", file=sys.stderr)
+    report = _service(settings).rebuild()
+    _print_report(report, settings.index_path)
+    return 1 if failed else 0
+
+
+def cmd_index_stats(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    service = _service(settings)
+    index = service.answerer.index
+    vocabulary = len({t for tokens in index.tokens for t in tokens})
+    print(f"index: {settings.index_path}")
+    print(f"created: {index.created or 'unknown'}")
+    print(f"articles: {len(index.articles)}")
+    print(f"passages: {len(index.passages)}")
+    print(f"vocabulary: {vocabulary} terms")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    sources = _service(_settings(args)).sources()
+    if not sources:
+        print("no articles indexed")
+    for source in sources:
+        details = " · ".join(p for p in (source.date, source.source) if p)
+        print(f"{source.title}  [{details or 'no date/source'}]  {source.passages} passages  ({source.path})")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    service = _service(_settings(args))
+    hits = service.search(args.query, top_k=args.top_k)
+    index = service.answerer.index
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "score": round(h.score, 4),
+                        "text": h.passage.text,
+                        "title": index.articles[h.passage.article].title,
+                        "path": index.articles[h.passage.article].path,
+                        "position": h.passage.position,
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    if not hits:
+        print("no matching passages")
+    for rank, hit in enumerate(hits, 1):
+        title = index.articles[hit.passage.article].title
+        print(f"{rank}. [{hit.score:.3f}] {hit.passage.text}\n   — {title}")
+    return 0
+
+
+def _answer_one(service: QAService, question: str, as_json: bool, top_k: int) -> str:
+    answer = service.ask(question, top_k=top_k)
+    if as_json:
+        return json.dumps(answer_json(answer), ensure_ascii=False)
+    return render_text(answer)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    service = _service(_settings(args))
+    service.answerer  # load now: a missing index is reported before reading questions
+    if args.question == ["-"]:
+        for line in sys.stdin:
+            if line.strip():
+                print(_answer_one(service, line.rstrip("\n"), args.json, args.top_k), flush=True)
+        return 0
+    question = " ".join(args.question)
+    print(_answer_one(service, question, args.json, args.top_k))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    service = _service(_settings(args))
+    service.answerer
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask a question about the articles (Ctrl-D to quit). 请输入问题：")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            print()
+            break
+        if line.strip():
+            print(render_text(service.ask(line)), flush=True)
+            print(flush=True)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import evaluate, load_cases, table
+
+    service = _service(_settings(args))
+    try:
+        cases = load_cases(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    outcomes = evaluate(service.answerer, cases)
+    print(table(outcomes))
+    wrong = [o for o in outcomes if o.verdict != "correct"]
+    for outcome in wrong if args.verbose or len(wrong) <= 10 else []:
+        print(f"  {outcome.id} {outcome.verdict}: {outcome.question} -> {outcome.answer}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.telegram import run_bot
+
+    settings = _settings(args)
+    if settings.telegram_token is None:
+        raise CliError("QABOT_TELEGRAM_TOKEN is not set: see the README on creating a bot with BotFather")
+    run_bot(settings)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """What `make run` does: build the index, then serve the bot or chat in the terminal."""
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    report = _service(settings).rebuild()
+    _print_report(report, settings.index_path)
+    if settings.telegram_token is not None:
+        return cmd_serve(args)
+    return cmd_chat(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qabot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--index", type=Path, help="index file (default: QABOT_INDEX_PATH)")
+        return p
+
+    def with_data(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--data-dir", type=Path, help="articles folder (default: QABOT_DATA_DIR)")
+        return with_index(p)
+
+    index = commands.add_parser("index", help="build, update and inspect the index")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    with_data(index_commands.add_parser("build", help="build or update the index")).set_defaults(
+        func=cmd_index_build
+    )
+    add = with_data(index_commands.add_parser("add", help="add article files or web pages"))
+    add.add_argument("items", nargs="+", metavar="FILE_OR_URL")
+    add.set_defaults(func=cmd_index_add)
+    with_index(index_commands.add_parser("stats", help="what the index holds")).set_defaults(
+        func=cmd_index_stats
+    )
+
+    with_index(commands.add_parser("sources", help="list the indexed articles")).set_defaults(
+        func=cmd_sources
+    )
+
+    search = with_index(commands.add_parser("search", help="ranked passages for a query"))
+    search.add_argument("--top-k", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    search.add_argument("query")
+    search.set_defaults(func=cmd_search)
+
+    ask = with_index(commands.add_parser("ask", help="answer a question ('-' reads one per line)"))
+    ask.add_argument("--json", action="store_true", help="JSON output (JSON Lines with '-')")
+    ask.add_argument("--top-k", type=int, default=5)
+    ask.add_argument("question", nargs="+")
+    ask.set_defaults(func=cmd_ask)
+
+    with_index(commands.add_parser("chat", help="a conversation in the terminal")).set_defaults(
+        func=cmd_chat
+    )
+
+    evaluation = with_index(commands.add_parser("eval", help="score a question file"))
+    evaluation.add_argument("file", nargs="?", default="data/eval/dev.jsonl")
+    evaluation.add_argument("--verbose", "-v", action="store_true")
+    evaluation.set_defaults(func=cmd_eval)
+
+    with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(func=cmd_serve)
+    with_data(commands.add_parser("run", help="build the index, then serve or chat")).set_defaults(
+        func=cmd_run
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except Exception as exc:  # pydantic's ValidationError: a bad QABOT_* value
+        print(f"error: invalid settings: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except (IndexUnavailable, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

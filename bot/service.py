@@ -1,0 +1,70 @@
+"""The question-answering service the CLI and the bot share: load, answer, rebuild and swap.
+
+A rebuild builds a complete new index on the side and swaps it in with one assignment, so
+questions being answered keep the old `Answerer` until they finish and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answer import Answer, Answerer
+from index.build import BuildReport, build_index
+from index.search import Hit
+from index.store import ArticleRecord, load_index
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """An indexed article as listed by `/sources` and `qabot sources`."""
+
+    title: str
+    date: str | None
+    source: str | None
+    path: str
+    passages: int
+
+
+class QAService:
+    """Holds the current answerer; `rebuild()` replaces it atomically."""
+
+    def __init__(self, data_dir: Path, index_path: Path):
+        self.data_dir = Path(data_dir)
+        self.index_path = Path(index_path)
+        self._answerer: Answerer | None = None
+        self._build_lock = threading.Lock()
+
+    @property
+    def answerer(self) -> Answerer:
+        """The current answerer, loading the index on first use (raises IndexUnavailable)."""
+        answerer = self._answerer
+        if answerer is None:
+            answerer = Answerer(load_index(self.index_path))
+            self._answerer = answerer
+        return answerer
+
+    def ask(self, question: str, top_k: int = 5) -> Answer:
+        return self.answerer.answer(question, top_k=top_k)
+
+    def search(self, query: str, top_k: int = 5) -> list[Hit]:
+        return self.answerer.searcher.search(query, top_k=top_k)
+
+    def sources(self) -> list[SourceInfo]:
+        index = self.answerer.index
+        counts = [0] * len(index.articles)
+        for passage in index.passages:
+            counts[passage.article] += 1
+        return [_source(record, counts[i]) for i, record in enumerate(index.articles)]
+
+    def rebuild(self) -> BuildReport:
+        """Build (incrementally) and swap the new index in; one rebuild at a time."""
+        with self._build_lock:
+            index, report = build_index(self.data_dir, self.index_path)
+            self._answerer = Answerer(index)
+            return report
+
+
+def _source(record: ArticleRecord, passages: int) -> SourceInfo:
+    return SourceInfo(record.title, record.date, record.source, record.path, passages)

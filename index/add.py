@@ -1,0 +1,126 @@
+"""Put a new article into the data directory: from a local file, uploaded bytes or a web link.
+
+Names are reduced to a safe file name inside the data directory (no `../`, no leading dashes
+or dots); sizes are bounded; links must be http(s) and, unless allowed, must not point at
+loopback or private addresses; a page is fetched with a time-out and saved as `.html`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import unicodedata
+from pathlib import Path
+from urllib.parse import urlparse
+
+from index.ingest import ARTICLE_SUFFIXES, MAX_FILE_BYTES, UnreadableFile, decode_bytes
+
+MAX_FETCH_BYTES = 5 * 1024 * 1024
+
+
+class AddError(Exception):
+    """The article cannot be added; the message says why."""
+
+
+def safe_filename(name: str, default_suffix: str = ".txt") -> str:
+    """A file name that stays inside the data directory and keeps an article suffix."""
+    name = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name).strip().lstrip(".-_ ")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = "." + suffix.lower() if suffix else ""
+    if suffix not in ARTICLE_SUFFIXES:
+        stem, suffix = name, default_suffix
+    stem = stem.strip(". ")[:100] or "article"
+    return stem + suffix
+
+
+def _unique_path(directory: Path, filename: str) -> Path:
+    target = directory / filename
+    stem, suffix = target.stem, target.suffix
+    counter = 2
+    while target.exists():
+        target = directory / f"{stem}-{counter}{suffix}"
+        counter += 1
+    return target
+
+
+def add_bytes(name: str, data: bytes, data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Path:
+    """Save uploaded article bytes under a safe, unused name in `data_dir`."""
+    if len(data) > max_bytes:
+        raise AddError(f"file too large ({len(data)} bytes, limit {max_bytes})")
+    try:
+        decode_bytes(data)
+    except UnreadableFile as exc:
+        raise AddError(f"not a readable article: {exc}") from exc
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = _unique_path(data_dir, safe_filename(name))
+    if target.resolve().parent != data_dir.resolve():
+        raise AddError("file name escapes the data directory")
+    temporary = target.with_name(f".{target.name}.part")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    return target
+
+
+def add_file(source: Path, data_dir: Path) -> Path:
+    """Copy a local article file into `data_dir`."""
+    source = Path(source)
+    if not source.is_file():
+        raise AddError(f"{source} is not a file")
+    if source.stat().st_size > MAX_FILE_BYTES:
+        raise AddError(f"{source} is too large (limit {MAX_FILE_BYTES} bytes)")
+    return add_bytes(source.name, source.read_bytes(), data_dir)
+
+
+def check_url(url: str, allow_private: bool = False) -> str:
+    """Refuse non-http(s) links and, unless allowed, hosts that resolve to private addresses."""
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise AddError("only http:// and https:// links can be added")
+    if not allow_private:
+        try:
+            infos = socket.getaddrinfo(parsed.hostname, parsed.port or 80, proto=socket.IPPROTO_TCP)
+        except socket.gaierror as exc:
+            raise AddError(f"cannot resolve {parsed.hostname}") from exc
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if not address.is_global:
+                raise AddError(f"{parsed.hostname} is a local or private address; refused")
+    return parsed.geturl()
+
+
+def fetch_url(
+    url: str,
+    data_dir: Path,
+    timeout: float = 15.0,
+    max_bytes: int = MAX_FETCH_BYTES,
+    allow_private: bool = False,
+) -> Path:
+    """Download a web page (bounded size and time) and save it as an article."""
+    import httpx
+
+    url = check_url(url, allow_private)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            with client.stream("GET", url, headers={"User-Agent": "qabot/0.1"}) as response:
+                if response.status_code != 200:
+                    raise AddError(f"the page answered HTTP {response.status_code}")
+                content_type = response.headers.get("content-type", "")
+                if content_type and not re.match(r"text/|application/(xhtml|xml)", content_type):
+                    raise AddError(f"not a web page ({content_type.split(';')[0]})")
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise AddError(f"page larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise AddError(f"cannot fetch the page: {exc.__class__.__name__}") from exc
+    parsed = urlparse(url)
+    name = (parsed.hostname or "page") + re.sub(r"[^\w.-]+", "-", parsed.path).rstrip("-")
+    return add_bytes(safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html", b"".join(chunks), data_dir)

@@ -1,0 +1,115 @@
+"""Build or update the index from the data directory, re-reading only articles whose bytes changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.analyzer import analyzer_version, tokenize
+from index.ingest import UnreadableFile, iter_article_files, read_article
+from index.passages import Passage, split_article
+from index.store import ArticleRecord, CorpusIndex, IndexUnavailable, load_index, save_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts for the user and the files it skipped, with reasons."""
+
+    articles: int = 0
+    passages: int = 0
+    reused: int = 0
+    read: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.articles} articles, {self.passages} passages "
+            f"({self.read} read, {self.reused} unchanged, {self.removed} removed), "
+            f"{len(self.skipped)} skipped"
+        )
+
+
+def _previous(index_path: Path) -> dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]]:
+    """Articles of the existing index by (path, sha256), when it was built by this analyzer."""
+    try:
+        old = load_index(index_path)
+    except IndexUnavailable:
+        return {}
+    if old.analyzer != analyzer_version():
+        return {}
+    by_article: dict[int, tuple[list[Passage], list[list[str]]]] = {}
+    for passage, tokens in zip(old.passages, old.tokens, strict=True):
+        passages, token_lists = by_article.setdefault(passage.article, ([], []))
+        passages.append(passage)
+        token_lists.append(tokens)
+    return {
+        (record.path, record.sha256): (record, *by_article.get(number, ([], [])))
+        for number, record in enumerate(old.articles)
+    }
+
+
+def passage_tokens(passage: Passage) -> list[str]:
+    """What BM25 sees of a passage: its section heading and its text."""
+    return tokenize(f"{passage.heading}\n{passage.text}" if passage.heading else passage.text)
+
+
+def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildReport]:
+    """Index every readable article under `data_dir` and save it to `index_path`."""
+    data_dir, index_path = Path(data_dir), Path(index_path)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data directory {data_dir} does not exist")
+    previous = _previous(index_path)
+    index = CorpusIndex(analyzer=analyzer_version())
+    report = BuildReport()
+    seen_digests: dict[str, str] = {}
+    resolved_index = index_path.resolve()
+    for path in iter_article_files(data_dir):
+        relative = path.relative_to(data_dir).as_posix()
+        if path.resolve() == resolved_index:
+            continue
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            report.skipped.append((relative, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if digest in seen_digests:
+            report.skipped.append((relative, f"same content as {seen_digests[digest]}"))
+            continue
+        number = len(index.articles)
+        cached = previous.get((relative, digest))
+        if cached:
+            record, passages, tokens = cached
+            passages = [Passage(number, p.position, p.text, p.heading) for p in passages]
+            report.reused += 1
+        else:
+            try:
+                article = read_article(path, data_dir)
+            except UnreadableFile as exc:
+                report.skipped.append((relative, str(exc)))
+                continue
+            record = ArticleRecord(
+                relative, digest, article.title, article.date, article.source, article.author
+            )
+            passages = split_article(article, number)
+            tokens = [passage_tokens(p) for p in passages]
+            report.read += 1
+        if not passages:
+            report.skipped.append((relative, "no article text found"))
+            continue
+        seen_digests[digest] = relative
+        index.articles.append(record)
+        index.passages.extend(passages)
+        index.tokens.extend(tokens)
+    report.articles = len(index.articles)
+    report.passages = len(index.passages)
+    current = {(a.path, a.sha256) for a in index.articles}
+    report.removed = sum(1 for key in previous if key not in current)
+    for relative, reason in report.skipped:
+        log.warning("skipped %s: %s", relative, reason)
+    save_index(index, index_path)
+    return index, report

@@ -1,0 +1,158 @@
+"""Find figures in Chinese text: a number, its magnitude, approximation and measure word.
+
+`285个`, `1.6亿元`, `5.4万亩`, `2000多亩`, `近4万个`, `六次` are each one `Figure`, with
+character offsets into the text and a numeric value, so that both the tokenizer (figures
+stay whole tokens) and the answerer (figures are answer candidates) read them the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CHINESE_DIGITS = {
+    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}
+CHINESE_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+
+# Measure words and units, grouped by what they measure. Longest first inside the regex.
+MONEY_UNITS = ("元", "美元", "欧元", "块", "块钱")
+AREA_UNITS = ("亩", "平方米", "平方公里", "平方千米", "公顷", "平米")
+TIME_UNITS = ("年", "个月", "月", "天", "日", "小时", "分钟", "周", "周年", "秒")
+ORDINAL_UNITS = ("连冠", "届", "次", "期", "轮", "批次", "批")
+COUNT_UNITS = (
+    "个", "名", "家", "户", "项", "人次", "座", "幅", "所", "条", "位", "支", "头", "只",
+    "株", "篇", "首", "处", "件", "台", "辆", "套", "场", "人", "例", "起", "张", "本",
+    "册", "部", "种", "类", "门", "棵", "间", "栋", "层", "节", "对", "家次", "架次",
+    "艘", "架", "匹", "口", "所", "片", "份", "组", "队", "村", "乡", "镇", "县", "团",
+)
+MEASURE_UNITS = ("公里", "千米", "米", "吨", "千克", "公斤", "克", "升", "度", "%", "倍", "岁")
+
+ALL_UNITS = tuple(
+    sorted(
+        set(MONEY_UNITS + AREA_UNITS + TIME_UNITS + ORDINAL_UNITS + COUNT_UNITS + MEASURE_UNITS),
+        key=len,
+        reverse=True,
+    )
+)
+
+UNIT_KIND = {
+    **{u: "count" for u in COUNT_UNITS},
+    **{u: "measure" for u in MEASURE_UNITS},
+    **{u: "ordinal" for u in ORDINAL_UNITS},
+    **{u: "duration" for u in TIME_UNITS},
+    **{u: "area" for u in AREA_UNITS},
+    **{u: "money" for u in MONEY_UNITS},
+}
+
+_UNIT_RE = "|".join(re.escape(u) for u in ALL_UNITS)
+_APPROX_BEFORE = "将近|接近|超过|大约|近|约|超|逾"
+_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+
+FIGURE_RE = re.compile(
+    rf"(?P<before>{_APPROX_BEFORE})?"
+    rf"(?:(?P<arabic>{_ARABIC})\s*(?P<scale>[十百千万亿]+)?|(?P<chinese>{_CHINESE}))"
+    rf"(?P<after>多|余|来)?"
+    rf"\s*(?P<unit>{_UNIT_RE})?"
+)
+
+# "多少个", "几次": the question asks for a figure with this unit.
+ASKED_UNIT_RE = re.compile(rf"(?:多少|几)(?P<unit>{_UNIT_RE})")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure found in a text; `start`/`end` are offsets into that text."""
+
+    start: int
+    end: int
+    number: str  # the number as written, with its scale: "1.6亿", "285", "六"
+    value: float
+    unit: str | None
+    approximate: bool
+
+    @property
+    def kind(self) -> str:
+        """What the figure measures: count, money, area, duration, ordinal, measure, number."""
+        return UNIT_KIND.get(self.unit or "", "number")
+
+    @property
+    def canonical(self) -> str:
+        """The value in Arabic digits without trailing zeros: 六 -> 6, 1.6亿 -> 160000000."""
+        return format_value(self.value)
+
+
+def format_value(value: float) -> str:
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def parse_chinese_number(text: str) -> int | None:
+    """Value of a Chinese numeral such as 六, 十二, 三百零五, 两千, 一万五千; None if not one."""
+    total, section, digit = 0, 0, None
+    for char in text:
+        if char in CHINESE_DIGITS:
+            if digit is not None and digit != 0:
+                # "二五" style digit strings: read positionally
+                digit = digit * 10 + CHINESE_DIGITS[char]
+            else:
+                digit = CHINESE_DIGITS[char]
+        elif char in CHINESE_SCALES:
+            scale = CHINESE_SCALES[char]
+            if scale >= 10_000:
+                section += digit or 0
+                total = (total + section) * scale if total < scale else total + section * scale
+                section = 0
+            else:
+                section += (1 if digit is None else digit) * scale
+            digit = None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+def scale_value(scale: str | None) -> int:
+    value = 1
+    for char in scale or "":
+        value *= CHINESE_SCALES[char]
+    return value
+
+
+def find_figures(text: str) -> list[Figure]:
+    """All figures in `text`, in order. Chinese numerals count only with a measure word."""
+    figures = []
+    for match in FIGURE_RE.finditer(text):
+        unit = match.group("unit")
+        if match.group("arabic"):
+            number = match.group("arabic").replace(",", "")
+            scale = match.group("scale") or ""
+            try:
+                value = float(number) * scale_value(scale)
+            except ValueError:
+                continue
+            number_text = number + scale
+        else:
+            chinese = match.group("chinese")
+            if not unit:
+                continue
+            parsed = parse_chinese_number(chinese)
+            if parsed is None:
+                continue
+            value, number_text = float(parsed), chinese
+        start, end = match.span()
+        if start > 0 and match.group("arabic") and (text[start - 1].isascii() and text[start - 1].isalnum()):
+            continue  # part of a word like "A4" or "COVID19"
+        figures.append(
+            Figure(
+                start=start,
+                end=end,
+                number=number_text,
+                value=value,
+                unit=unit,
+                approximate=bool(match.group("before") or match.group("after")),
+            )
+        )
+    return figures

@@ -1,0 +1,155 @@
+"""The index on disk: one versioned JSON document, written atomically, never pickled.
+
+Layout (``format`` = ``qabot-index``, ``version`` = `INDEX_VERSION`)::
+
+    {"format": "qabot-index", "version": 1, "analyzer": "<analyzer_version()>",
+     "created": "2026-11-22T10:00:00+00:00",
+     "articles": [{"path": "hami.txt", "sha256": "...", "title": "...", "date": "2024-08-01"|null,
+                   "source": str|null, "author": str|null,
+                   "passages": [{"text": "...", "heading": str|null, "tokens": ["哈密", ...]}]}]}
+
+``path`` is relative to the data directory; ``sha256`` is of the file's bytes, so a rebuild
+re-reads only files whose bytes changed. A write goes to a temporary file that replaces the
+old index only when complete, so a killed rebuild leaves the old index whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.passages import Passage
+
+INDEX_FORMAT = "qabot-index"
+INDEX_VERSION = 1
+REBUILD_HINT = "run `qabot index build` to rebuild it"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used; the message names the problem and the fix."""
+
+
+@dataclass
+class ArticleRecord:
+    """An indexed article's metadata; its passages live in `CorpusIndex.passages`."""
+
+    path: str
+    sha256: str
+    title: str
+    date: str | None = None
+    source: str | None = None
+    author: str | None = None
+
+
+@dataclass
+class CorpusIndex:
+    """Articles, their passages in reading order, and each passage's tokens."""
+
+    articles: list[ArticleRecord] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    tokens: list[list[str]] = field(default_factory=list)
+    analyzer: str = ""
+    created: str = ""
+
+    def passages_of(self, article: int) -> list[int]:
+        return [i for i, p in enumerate(self.passages) if p.article == article]
+
+    def to_json(self) -> dict:
+        by_article: list[list[dict]] = [[] for _ in self.articles]
+        for passage, tokens in zip(self.passages, self.tokens, strict=True):
+            by_article[passage.article].append(
+                {"text": passage.text, "heading": passage.heading, "tokens": tokens}
+            )
+        return {
+            "format": INDEX_FORMAT,
+            "version": INDEX_VERSION,
+            "analyzer": self.analyzer,
+            "created": self.created or datetime.now(UTC).isoformat(timespec="seconds"),
+            "articles": [
+                {
+                    "path": a.path,
+                    "sha256": a.sha256,
+                    "title": a.title,
+                    "date": a.date,
+                    "source": a.source,
+                    "author": a.author,
+                    "passages": by_article[i],
+                }
+                for i, a in enumerate(self.articles)
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, document: dict) -> CorpusIndex:
+        index = cls(analyzer=document["analyzer"], created=document.get("created", ""))
+        for number, entry in enumerate(document["articles"]):
+            index.articles.append(
+                ArticleRecord(
+                    path=str(entry["path"]),
+                    sha256=str(entry["sha256"]),
+                    title=str(entry["title"]),
+                    date=entry.get("date"),
+                    source=entry.get("source"),
+                    author=entry.get("author"),
+                )
+            )
+            for position, passage in enumerate(entry["passages"]):
+                index.passages.append(
+                    Passage(number, position, str(passage["text"]), passage.get("heading"))
+                )
+                tokens = passage["tokens"]
+                if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+                    raise ValueError("passage tokens must be a list of strings")
+                index.tokens.append(tokens)
+        return index
+
+
+def save_index(index: CorpusIndex, path: Path) -> None:
+    """Write `index` to `path` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(index.to_json(), ensure_ascii=False, separators=(",", ":"))
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:
+        directory = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def load_index(path: Path) -> CorpusIndex:
+    """Read an index, or raise `IndexUnavailable` saying what is wrong and how to fix it."""
+    path = Path(path)
+    if not path.exists():
+        raise IndexUnavailable(f"no index at {path}: {REBUILD_HINT}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexUnavailable(f"the index at {path} is unreadable or corrupt ({exc.__class__.__name__}): {REBUILD_HINT}") from exc
+    if not isinstance(document, dict) or document.get("format") != INDEX_FORMAT:
+        raise IndexUnavailable(f"{path} is not a qabot index: {REBUILD_HINT}")
+    version = document.get("version")
+    if version != INDEX_VERSION:
+        raise IndexUnavailable(
+            f"the index at {path} is format version {version}, this qabot reads version {INDEX_VERSION}: {REBUILD_HINT}"
+        )
+    try:
+        return CorpusIndex.from_json(document)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexUnavailable(f"the index at {path} is corrupt ({exc}): {REBUILD_HINT}") from exc
