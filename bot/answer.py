@@ -144,12 +144,9 @@ class Answerer:
         return name in title or article.count(name) >= 2
 
     def _weight(self, word: str) -> float:
-        bm25 = self.searcher.bm25
-        if bm25 is None:
-            return 1.0
-        if word in bm25.idf:
-            return max(float(bm25.idf[word]), 0.05)
-        return max(bm25.idf.values(), default=1.0)
+        """IDF weight of a question word; a word no passage has weighs as much as the rarest."""
+        idf = self.searcher.idf(word)
+        return self.searcher.max_idf if idf is None else max(idf, 0.05)
 
     def _word_credit(self, word: str, text: str) -> float:
         if word in text:

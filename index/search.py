@@ -44,6 +44,20 @@ class Searcher:
                 if value <= 0:
                     self.bm25.idf[term] = floor
 
+    def idf(self, term: str) -> float | None:
+        """The term's IDF as scoring uses it (after flooring); None for a term no passage has."""
+        if self.bm25 is None:
+            return None
+        value = self.bm25.idf.get(term)
+        return None if value is None else float(value)
+
+    @property
+    def max_idf(self) -> float:
+        """The largest IDF in the index (the weight of the rarest term); 1.0 when empty."""
+        if self.bm25 is None or not self.bm25.idf:
+            return 1.0
+        return float(max(self.bm25.idf.values()))
+
     def scores(self, query_tokens: list[str]) -> list[float]:
         """BM25 score of every passage, in index order."""
         if self.bm25 is None or not query_tokens:
