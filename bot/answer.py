@@ -64,14 +64,34 @@ MAX_ANSWER_CHARS = 40
 CANDIDATE_PASSAGES = 8
 SEARCH_DEPTH = 40
 MIN_COVERAGE = 0.6
-MIN_CONFIDENCE = 0.35
+MIN_CONFIDENCE = 0.5
 # Words that only say "an amount of money" and are never written next to the amount itself.
 SLOT_WORDS = {"钱", "金额", "多少钱"}
+# Measure words that name what is counted (people, households ...), unlike the generic 个.
+SPECIFIC_UNITS = {
+    "名",
+    "户",
+    "家",
+    "人",
+    "人次",
+    "位",
+    "项",
+    "座",
+    "幅",
+    "株",
+    "头",
+    "只",
+    "条",
+    "所",
+    "辆",
+    "艘",
+    "架",
+}
 SENTENCE_ENDS = "。！？!?；;"
 QUOTED_RE = re.compile(r"“([^“”]{2,30})”|《([^《》]{1,30})》|「([^「」]{2,30})」|\"([^\"]{2,30})\"")
 DATE_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 CLAUSE_RE = re.compile(r"[^，,；;。！？!?：:]+")
-OPENING_QUOTES = "“「『\"《"
+OPENING_QUOTES = '“「『"《'
 CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
 
 
@@ -157,10 +177,11 @@ class Answerer:
         return 0.5 * sum(1 for p in parts if p in text) / len(parts)
 
     def coverage(self, question: Question, hit: Hit) -> float:
-        """Share (weighted by IDF) of the question's key words found in the passage's context."""
-        words = [w for w in question.words if w not in question.names and w not in SLOT_WORDS]
-        if not words:
-            return 1.0 if question.names else 0.0
+        """Share (IDF-weighted) of the question's evidence found in the passage's context.
+
+        Key words count by importance (nouns fully, verbs half); names, which already fit the
+        passage, and the asked unit ("多少家" -> a figure in 家) count half.
+        """
         passage = hit.passage
         context = " ".join(
             [
@@ -169,9 +190,21 @@ class Answerer:
                 normalize(self.index.articles[passage.article].title),
             ]
         )
-        weights = [self._weight(w) for w in words]
-        got = sum(w * self._word_credit(word, context) for word, w in zip(words, weights, strict=True))
-        return got / sum(weights)
+        evidence: list[tuple[float, float]] = []  # (weight, credit)
+        for word in question.words:
+            if word in SLOT_WORDS or word in question.names:
+                continue
+            weight = self._weight(word) * question.importance(word)
+            evidence.append((weight, self._word_credit(word, context)))
+        for name in question.names:
+            evidence.append((0.5 * self._weight(name), 1.0))
+        if question.asked_unit:
+            has_unit = any(f.unit == question.asked_unit for f in find_figures(context))
+            evidence.append((0.5 * self._weight(question.asked_unit), 1.0 if has_unit else 0.0))
+        total = sum(weight for weight, _ in evidence)
+        if not total:
+            return 0.0
+        return sum(weight * credit for weight, credit in evidence) / total
 
     def proximity(self, question: Question, text: str, start: int, end: int) -> float:
         """How close the question's key words sit to a span (1: all adjacent, 0: none present)."""
@@ -183,7 +216,7 @@ class Answerer:
         sentence_end = min(ends) if ends else len(text)
         total = got = 0.0
         for word in words:
-            weight = self._weight(word)
+            weight = self._weight(word) * question.importance(word)
             total += weight
             best = 0.0
             for match in re.finditer(re.escape(word), text):
@@ -213,17 +246,27 @@ class Answerer:
                     continue  # the question's own figure ("40天保卫战") is not its answer
                 if question.asked_unit and figure.unit == question.asked_unit:
                     fit = 1.0
-                elif figure.kind == kind:
+                elif figure.kind == kind and question.asked_unit not in SPECIFIC_UNITS:
                     fit = 0.8
-                elif kind == "count" and figure.kind in {"count", "ordinal"} and not question.asked_unit:
+                elif figure.kind == kind:
+                    fit = 0.4  # "多少名" answered in 人次 or 户: probably another thing
+                elif (
+                    kind == "count"
+                    and figure.kind in {"count", "ordinal"}
+                    and not question.asked_unit
+                ):
                     fit = 0.6
                 elif kind == "other":
                     fit = 0.3
                 else:
                     continue
-                start = figure.start + (len(text[figure.start : figure.end]) - len(text[figure.start : figure.end].lstrip()))
                 end = self._extend_with_noun(question, text, figure.start, figure.end)
-                spans.append((start, end, fit))
+                noun = question.counted_noun
+                if noun and kind in {"count", "ordinal"} and end == figure.end:
+                    # the counted thing should sit next to its figure ("荣誉牌近4万个")
+                    nearby = text[max(0, figure.start - len(noun) - 6) : figure.end + len(noun) + 6]
+                    fit *= 1.0 if noun in nearby else 0.5
+                spans.append((figure.start, end, fit))
         if kind == "date":
             spans.extend((m.start(), m.end(), 1.0) for m in DATE_RE.finditer(text))
         if kind in {"name", "other"}:
@@ -236,46 +279,59 @@ class Answerer:
         if kind == "person":
             position = 0
             for pair in pos_tokenizer().lcut(text):
-                if pair.flag in {"nr", "nrfg"} and len(pair.word) >= 2 and pair.word not in question.normalized:
+                if (
+                    pair.flag in {"nr", "nrfg"}
+                    and len(pair.word) >= 2
+                    and pair.word not in question.normalized
+                ):
                     spans.append((position, position + len(pair.word), 1.0))
                 position += len(pair.word)
         return spans
 
-    def _extend_with_noun(self, question: Question, text: str, start: int, end: int) -> int:
-        """Extend a figure over the question's words that follow it: `285个` -> `285个服务站`."""
-        words = sorted({w for w in question.words if len(w) >= 1}, key=len, reverse=True)
+    @staticmethod
+    def _extend_with_noun(question: Question, text: str, start: int, end: int) -> int:
+        """Extend a figure over the noun the question counts: `285个` -> `285个服务站`.
+
+        The extension is the longest run the passage shares with what the question writes
+        after its "多少个" slot, cut back to where a noun ends, so it never stops mid-phrase.
+        """
         position = end
         while position < len(text) and text[position] == " ":
             position += 1
-        extended = end
         quote = None
         if position < len(text) and text[position] in OPENING_QUOTES:
             quote = CLOSING_QUOTES[text[position]]
             position += 1
-        while True:
-            word = next((w for w in words if text.startswith(w, position)), None)
-            if word is None:
-                break
-            position += len(word)
-            extended = position
-        if extended == end:
+        shared = 0
+        limit = min(len(question.after_slot), len(text) - position)
+        while shared < limit and text[position + shared] == question.after_slot[shared]:
+            shared += 1
+        cut = max((e for e in question.noun_ends if e <= shared), default=0)
+        if cut == 0:
             return end
         if quote:
-            if text.startswith(quote, extended):
-                return extended + 1
-            return end  # never leave a quote open
-        return extended
+            return position + cut + 1 if text.startswith(quote, position + cut) else end
+        return position + cut
 
     # ------------------------------------------------------------ answering
 
     def answer(self, text: str, top_k: int = 5) -> Answer:
         cleaned = clean_question(text)
         if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
-            return Answer(question=text, answer=None, confidence=0.0, kind="unknown", citation=None, reason="empty")
+            return Answer(
+                question=text,
+                answer=None,
+                confidence=0.0,
+                kind="unknown",
+                citation=None,
+                reason="empty",
+            )
         question = analyze(cleaned)
         return self.answer_question(question, top_k, original=text)
 
-    def answer_question(self, question: Question, top_k: int = 5, original: str | None = None) -> Answer:
+    def answer_question(
+        self, question: Question, top_k: int = 5, original: str | None = None
+    ) -> Answer:
         def abstain(reason: str, hits: list[Hit] = (), confidence: float = 0.0) -> Answer:
             return Answer(
                 question=original if original is not None else question.text,
@@ -302,9 +358,15 @@ class Answerer:
         candidates = self._candidates(question, hits[:CANDIDATE_PASSAGES])
         best_coverage = max(self.coverage(question, h) for h in hits[:CANDIDATE_PASSAGES])
         if not candidates:
-            return abstain("no_answer" if best_coverage >= MIN_COVERAGE else "no_match", hits, best_coverage / 2)
+            return abstain(
+                "no_answer" if best_coverage >= MIN_COVERAGE else "no_match",
+                hits,
+                best_coverage / 2,
+            )
         best = candidates[0]
-        confidence = best.coverage * (0.5 + 0.5 * best.fit) * (0.6 + 0.4 * min(1.0, best.score * 1.5))
+        confidence = (
+            best.coverage * (0.5 + 0.5 * best.fit) * (0.6 + 0.4 * min(1.0, best.score * 1.5))
+        )
         if best.coverage < MIN_COVERAGE or confidence < MIN_CONFIDENCE:
             return abstain("no_match", hits, confidence)
 
@@ -340,7 +402,11 @@ class Answerer:
         seen = {normalize(best.hit.passage.text[best.start : best.end])}
         alternatives = []
         for candidate in candidates[1:]:
-            if candidate.score < 0.6 * best.score or candidate.fit < best.fit or len(alternatives) >= 3:
+            if (
+                candidate.score < 0.6 * best.score
+                or candidate.fit < best.fit
+                or len(alternatives) >= 3
+            ):
                 continue
             text = candidate.hit.passage.text
             span = text[candidate.start : candidate.end].strip()
@@ -348,7 +414,11 @@ class Answerer:
                 continue
             seen.add(normalize(span))
             alternatives.append(
-                Alternative(span, self._clause(text, candidate.start, candidate.end), self.citation(candidate.hit.passage_id))
+                Alternative(
+                    span,
+                    self._clause(text, candidate.start, candidate.end),
+                    self.citation(candidate.hit.passage_id),
+                )
             )
         return alternatives
 
@@ -363,7 +433,10 @@ class Answerer:
     def _ranked(self, hits: list[Hit]) -> list[RankedPassage]:
         return [
             RankedPassage(
-                h.passage.text, round(h.score, 4), self.index.articles[h.passage.article].title, self.citation(h.passage_id)
+                h.passage.text,
+                round(h.score, 4),
+                self.index.articles[h.passage.article].title,
+                self.citation(h.passage_id),
             )
             for h in hits
         ]

@@ -95,7 +95,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print("no articles indexed")
     for source in sources:
         details = " · ".join(p for p in (source.date, source.source) if p)
-        print(f"{source.title}  [{details or 'no date/source'}]  {source.passages} passages  ({source.path})")
+        print(
+            f"{source.title}  [{details or 'no date/source'}]  {source.passages} passages  ({source.path})"
+        )
     return 0
 
 
@@ -190,7 +192,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if settings.telegram_token is None:
-        raise CliError("QABOT_TELEGRAM_TOKEN is not set: see the README on creating a bot with BotFather")
+        raise CliError(
+            "QABOT_TELEGRAM_TOKEN is not set: see the README on creating a bot with BotFather"
+        )
     run_bot(settings)
     return 0
 
@@ -255,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--verbose", "-v", action="store_true")
     evaluation.set_defaults(func=cmd_eval)
 
-    with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(func=cmd_serve)
+    with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(
+        func=cmd_serve
+    )
     with_data(commands.add_parser("run", help="build the index, then serve or chat")).set_defaults(
         func=cmd_run
     )
@@ -269,7 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # pydantic's ValidationError: a bad QABOT_* value
         print(f"error: invalid settings: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return args.func(args)

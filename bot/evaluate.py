@@ -45,7 +45,9 @@ def judge(case: dict, answer: Answer) -> str:
     if len(answer.answer) > MAX_ANSWER_CHARS or not any(a in text for a in accepted):
         return "false_answer"
     evidence = case.get("evidence")
-    if evidence and (answer.citation is None or comparable(evidence) not in comparable(answer.citation.text)):
+    if evidence and (
+        answer.citation is None or comparable(evidence) not in comparable(answer.citation.text)
+    ):
         return "citation_miss"
     return "correct"
 
@@ -65,9 +67,19 @@ def evaluate(answerer: Answerer, cases: list[dict]) -> list[Outcome]:
     outcomes = []
     for case in cases:
         answer = answerer.answer(case["question"])
-        group = f"{answer.kind}/{case.get('lang', 'zh')}" if case.get("answerable", True) else f"unanswerable/{case.get('lang', 'zh')}"
+        group = (
+            f"{answer.kind}/{case.get('lang', 'zh')}"
+            if case.get("answerable", True)
+            else f"unanswerable/{case.get('lang', 'zh')}"
+        )
         outcomes.append(
-            Outcome(str(case.get("id", len(outcomes) + 1)), case["question"], judge(case, answer), answer.answer, group)
+            Outcome(
+                str(case.get("id", len(outcomes) + 1)),
+                case["question"],
+                judge(case, answer),
+                answer.answer,
+                group,
+            )
         )
     return outcomes
 

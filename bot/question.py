@@ -5,24 +5,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.analyzer import STOPWORDS, get_tokenizer, names, normalize, tokenize
+from index.analyzer import STOPWORDS, names, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE, UNIT_KIND
 
 # Checked in order; the first pattern that matches the normalised question decides its kind.
 KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ordinal", re.compile(r"第几|几连冠|连续几|几届|哪一届|第多少")),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|什么时间|哪个月|日期")),
-    ("duration", re.compile(r"多久|多长时间|多少年|几年|多少天|几天|多少个月|几个月|多少小时|用时")),
-    ("money", re.compile(
-        r"多少钱|多少资金|多少经费|多少元|多少万元|多少亿|价值多少|金额|耗资|花费|花了多少|"
-        r"投入(了)?多少|投资(了)?多少|资金多少|拨付(了)?多少|补助(了)?多少|多少投资"
-    )),
+    (
+        "duration",
+        re.compile(r"多久|多长时间|多少年|几年|多少天|几天|多少个月|几个月|多少小时|用时"),
+    ),
+    (
+        "money",
+        re.compile(
+            r"多少钱|多少资金|多少经费|多少元|多少万元|多少亿|价值多少|金额|耗资|花费|花了多少|"
+            r"投入(了)?多少|投资(了)?多少|资金多少|拨付(了)?多少|补助(了)?多少|多少投资"
+        ),
+    ),
     ("area", re.compile(r"多少亩|几亩|多大面积|面积|多少平方|多少公顷|土地")),
-    ("measure", re.compile(r"百分之几|多少%|比例|比率|占比|多少公里|多少吨|多高|多长|多重")),
+    (
+        "measure",
+        re.compile(
+            r"百分之几|多少%|比例|比率|占比|率(是|为|有|达到?)?多少|满意度|多少公里|多少吨|多高|多长|多重"
+        ),
+    ),
     ("person", re.compile(r"谁|哪位|什么人|哪个人|叫什么名字的人")),
-    ("name", re.compile(r"叫什么|什么名字|名称|称为|称作|被誉为|什么品牌|品牌是|口号|哪个|哪家|哪些|是什么")),
+    (
+        "name",
+        re.compile(
+            r"叫什么|什么名字|名称|称为|称作|被誉为|什么品牌|品牌是|口号|哪个|哪家|哪些|是什么"
+        ),
+    ),
     ("count", re.compile(r"多少|几")),
 ]
+FRAME_KINDS = {"name", "person", "date", "duration"}
 QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何")
 
 
@@ -37,8 +54,30 @@ class Question:
     names: list[str]
     words: list[str]
     tokens: list[str]
+    pos: dict[str, str] = field(default_factory=dict)
+    # What the question writes right after its "多少个" slot, and where nouns end in it:
+    # "多少名建国前入伍老战士颁发了" -> ("建国前入伍老战士颁发了...", {2, 4, 8})
+    after_slot: str = ""
+    noun_ends: frozenset[int] = frozenset()
     lang: str = "zh"
     extra_tokens: list[str] = field(default_factory=list)
+
+    def is_noun(self, word: str) -> bool:
+        """Nouns (and noun-like idioms) can be read as the counted thing after a figure."""
+        return self.pos.get(word, "n")[:1] in {"n", "l", "j"} or self.pos.get(word) == "vn"
+
+    def importance(self, word: str) -> float:
+        """Verbs and adverbs say less about which passage is meant than nouns do."""
+        return 0.3 if self.pos.get(word, "n")[:1] in {"v", "d", "a", "p", "c"} else 1.0
+
+    @property
+    def counted_noun(self) -> str | None:
+        """The last noun of what is counted: "多少个光荣之家荣誉牌" -> 荣誉牌 (None if none)."""
+        if not self.noun_ends:
+            return None
+        end = max(self.noun_ends)
+        start = max((e for e in self.noun_ends if e < end), default=0)
+        return self.after_slot[start:end] or None
 
 
 def detect_lang(text: str) -> str:
@@ -47,9 +86,7 @@ def detect_lang(text: str) -> str:
     hanzi = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
     if letters > 2 * hanzi and letters >= 3:
         return "en"
-    if hanzi and normalize(text) != "".join(
-        c.lower() if c.isascii() else c for c in _nfkc(text)
-    ):
+    if hanzi and normalize(text) != "".join(c.lower() if c.isascii() else c for c in _nfkc(text)):
         return "zh-hant"
     return "zh"
 
@@ -73,24 +110,54 @@ def question_kind(normalized: str, asked_unit: str | None) -> str:
     return "other"
 
 
-def key_words(normalized: str, exclude: set[str]) -> list[str]:
-    """Content words of the question (jieba's default cut), without question words and units."""
-    words = []
-    for word in get_tokenizer().lcut(normalized):
-        word = word.strip()
+def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
+    """Content words of the question with their part of speech, without question words and units."""
+    words: dict[str, str] = {}
+    for pair in pos_tokenizer().lcut(normalized):
+        word = pair.word.strip()
         if (
-            len(word) < 1
+            not word
             or word in STOPWORDS
             or word in exclude
             or not re.search(r"[\w\u4e00-\u9fff]", word)
             or QUESTION_WORDS.fullmatch(word)
             or (len(word) == 1 and word in UNIT_KIND)
+            or QUESTION_WORDS.search(word)
         ):
             continue
-        if QUESTION_WORDS.match(word) and len(word) <= 3:
-            continue
-        words.append(word)
-    return list(dict.fromkeys(words))
+        words.setdefault(word, pair.flag)
+    return words
+
+
+SLOT_RE = re.compile(r"(?:多少|几)")
+NOUN_FLAGS = ("n", "l", "j")
+PHRASE_BREAK_FLAGS = ("p", "u", "c", "r", "x", "w", "y", "e")
+COUNTED_MAX = 10
+
+
+def counted_phrase(normalized: str, asked_unit: str | None) -> tuple[str, frozenset[int]]:
+    """The words after the question's figure slot, and the offsets where its counted noun may end.
+
+    The counted noun starts right after the slot (not with a verb), stops before a preposition,
+    particle or conjunction ("多少家机构被命名为..." -> 机构), and is at most COUNTED_MAX chars.
+    """
+    slot = ASKED_UNIT_RE.search(normalized) if asked_unit else SLOT_RE.search(normalized)
+    if not slot:
+        return "", frozenset()
+    after = normalized[slot.end() :]
+    ends, position = set(), 0
+    for number, pair in enumerate(pos_tokenizer().lcut(after)):
+        flag = pair.flag
+        if flag.startswith(PHRASE_BREAK_FLAGS) or (
+            number == 0 and flag.startswith("v") and flag != "vn"
+        ):
+            break
+        position += len(pair.word)
+        if position > COUNTED_MAX:
+            break
+        if flag.startswith(NOUN_FLAGS) and flag != "vn":
+            ends.add(position)
+    return after, frozenset(ends)
 
 
 def analyze(text: str) -> Question:
@@ -100,13 +167,25 @@ def analyze(text: str) -> Question:
     asked_unit = asked.group("unit") if asked else None
     found_names = names(normalized)
     units = {asked_unit} if asked_unit else set()
+    kind = question_kind(normalized, asked_unit)
+    framed = normalized
+    if kind in FRAME_KINDS:
+        # "叫什么", "什么时候", "多久": the words that frame the question are not key words
+        framed = dict(KIND_PATTERNS)[kind].sub(" ", normalized)
+    if asked_unit and len(asked_unit) > 1:
+        units |= {asked_unit[i:] for i in range(len(asked_unit))}
+    words = key_words(framed, units)
+    after_slot, noun_ends = counted_phrase(normalized, asked_unit)
     return Question(
         text=text,
         normalized=normalized,
-        kind=question_kind(normalized, asked_unit),
+        kind=kind,
         asked_unit=asked_unit,
         names=found_names,
-        words=key_words(normalized, units),
+        words=list(words),
+        pos=words,
+        after_slot=after_slot,
+        noun_ends=noun_ends,
         tokens=tokenize(normalized),
         lang=detect_lang(text),
     )

@@ -84,7 +84,8 @@ def render_html(answer: Answer) -> str:
     ]
     if answer.alternatives:
         others = "\n".join(
-            f"• <b>{html.escape(a.answer)}</b>: {html.escape(a.context)}" for a in answer.alternatives
+            f"• <b>{html.escape(a.answer)}</b>: {html.escape(a.context)}"
+            for a in answer.alternatives
         )
         parts.append(f"{html.escape(words['others'])}:\n{others}")
     return "\n".join(parts)
