@@ -140,7 +140,7 @@ def _answer_one(service: QAService, question: str, as_json: bool, top_k: int) ->
 
 def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(_settings(args))
-    service.answerer  # load now: a missing index is reported before reading questions
+    service.load()
     if args.question == ["-"]:
         for line in sys.stdin:
             if line.strip():
@@ -153,7 +153,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     service = _service(_settings(args))
-    service.answerer
+    service.load()
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit). 请输入问题：")

@@ -45,6 +45,10 @@ class QAService:
             self._answerer = answerer
         return answerer
 
+    def load(self) -> None:
+        """Load the index now, so a missing or corrupt one is reported before any question."""
+        _ = self.answerer
+
     def ask(self, question: str, top_k: int = 5) -> Answer:
         return self.answerer.answer(question, top_k=top_k)
 
