@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from bot.english import Lexicon
 from bot.question import Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
 from index.figures import find_figures
@@ -124,6 +125,7 @@ class Answerer:
         self._normalized: dict[int, str] = {}
         self._article_text: dict[int, str] = {}
         self._corpus_text: str | None = None
+        self._lexicon: Lexicon | None = None
 
     # ------------------------------------------------------------ corpus views
 
@@ -163,18 +165,23 @@ class Answerer:
         title = normalize(self.index.articles[hit.passage.article].title)
         return name in title or article.count(name) >= 2
 
-    def _weight(self, word: str) -> float:
-        """IDF weight of a question word; a word no passage has weighs as much as the rarest."""
-        idf = self.searcher.idf(word)
-        return self.searcher.max_idf if idf is None else max(idf, 0.05)
+    def _weight(self, word: str, question: Question | None = None) -> float:
+        """IDF weight of a key word (its best-known form); a word no passage has weighs most."""
+        forms = question.forms(word) if question else [(word, 1.0)]
+        known = [idf for form, _ in forms if (idf := self.searcher.idf(form)) is not None]
+        return max(max(known), 0.05) if known else self.searcher.max_idf
 
-    def _word_credit(self, word: str, text: str) -> float:
-        if word in text:
-            return 1.0
-        parts = [p for p in get_tokenizer().lcut_for_search(word) if p != word and len(p) > 1]
-        if not parts:
-            return 0.0
-        return 0.5 * sum(1 for p in parts if p in text) / len(parts)
+    def _word_credit(self, word: str, text: str, question: Question | None = None) -> float:
+        """1 when the word (or an equivalent form) is in `text`, partial credit for its parts."""
+        best = 0.0
+        for form, score in question.forms(word) if question else [(word, 1.0)]:
+            if form in text:
+                best = max(best, score)
+                continue
+            parts = [p for p in get_tokenizer().lcut_for_search(form) if p != form and len(p) > 1]
+            if parts:
+                best = max(best, score * 0.5 * sum(1 for p in parts if p in text) / len(parts))
+        return best
 
     def coverage(self, question: Question, hit: Hit) -> float:
         """Share (IDF-weighted) of the question's evidence found in the passage's context.
@@ -194,8 +201,8 @@ class Answerer:
         for word in question.words:
             if word in SLOT_WORDS or word in question.names:
                 continue
-            weight = self._weight(word) * question.importance(word)
-            evidence.append((weight, self._word_credit(word, context)))
+            weight = self._weight(word, question) * question.importance(word)
+            evidence.append((weight, self._word_credit(word, context, question)))
         for name in question.names:
             evidence.append((0.5 * self._weight(name), 1.0))
         if question.asked_unit:
@@ -216,20 +223,21 @@ class Answerer:
         sentence_end = min(ends) if ends else len(text)
         total = got = 0.0
         for word in words:
-            weight = self._weight(word) * question.importance(word)
+            weight = self._weight(word, question) * question.importance(word)
             total += weight
             best = 0.0
-            for match in re.finditer(re.escape(word), text):
-                if match.start() < end and match.end() > start:
-                    gap = 0
-                elif match.start() >= end:
-                    gap = match.start() - end
-                else:
-                    gap = start - match.end()
-                closeness = 1.0 / (1.0 + gap / 8.0)
-                if not sentence_start <= match.start() < sentence_end:
-                    closeness *= 0.4
-                best = max(best, closeness)
+            for form, score in question.forms(word):
+                for match in re.finditer(re.escape(form), text):
+                    if match.start() < end and match.end() > start:
+                        gap = 0
+                    elif match.start() >= end:
+                        gap = match.start() - end
+                    else:
+                        gap = start - match.end()
+                    closeness = score / (1.0 + gap / 8.0)
+                    if not sentence_start <= match.start() < sentence_end:
+                        closeness *= 0.4
+                    best = max(best, closeness)
             got += weight * best
         return got / total if total else 0.0
 
@@ -326,8 +334,16 @@ class Answerer:
                 citation=None,
                 reason="empty",
             )
-        question = analyze(cleaned)
+        lexicon = self.lexicon if re.search(r"[A-Za-z]{2,}", cleaned) else None
+        question = analyze(cleaned, lexicon)
         return self.answer_question(question, top_k, original=text)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """English -> Chinese for this index (built on the first English question)."""
+        if self._lexicon is None:
+            self._lexicon = Lexicon({t for tokens in self.index.tokens for t in tokens})
+        return self._lexicon
 
     def answer_question(
         self, question: Question, top_k: int = 5, original: str | None = None
@@ -347,7 +363,7 @@ class Answerer:
         tokens = question.tokens + question.extra_tokens
         if not tokens:
             return abstain("no_match")
-        unknown = [n for n in question.names if n not in self.corpus_text]
+        unknown = question.unknown_names + [n for n in question.names if n not in self.corpus_text]
         if unknown:
             return abstain("unknown_name:" + "、".join(unknown))
         hits = self.searcher.search_tokens(tokens, top_k=SEARCH_DEPTH)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.english import Lexicon, english_kind
 from index.analyzer import STOPWORDS, names, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE, UNIT_KIND
 
@@ -40,6 +41,7 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("count", re.compile(r"多少|几")),
 ]
 FRAME_KINDS = {"name", "person", "date", "duration"}
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
 QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何")
 
 
@@ -59,6 +61,14 @@ class Question:
     # "多少名建国前入伍老战士颁发了" -> ("建国前入伍老战士颁发了...", {2, 4, 8})
     after_slot: str = ""
     noun_ends: frozenset[int] = frozenset()
+    # English words stand for Chinese terms: "stations" -> [("站", 1.0), ("驻地", 1.0)]
+    alternatives: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    unknown_names: list[str] = field(default_factory=list)
+
+    def forms(self, word: str) -> list[tuple[str, float]]:
+        """How a key word may be written in the articles, with the credit each form earns."""
+        return self.alternatives.get(word) or [(word, 1.0)]
+
     lang: str = "zh"
     extra_tokens: list[str] = field(default_factory=list)
 
@@ -160,8 +170,14 @@ def counted_phrase(normalized: str, asked_unit: str | None) -> tuple[str, frozen
     return after, frozenset(ends)
 
 
-def analyze(text: str) -> Question:
-    """Analyse a Chinese (simplified or traditional) question."""
+def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
+    """Analyse a question in Chinese (simplified or traditional), English, or a mix of both.
+
+    English words are read through `lexicon` (built from the index) when one is given.
+    """
+    english_words = ENGLISH_RUN.findall(text)
+    if lexicon is not None and english_words:
+        return _with_english(text, lexicon)
     normalized = normalize(text.strip())
     asked = ASKED_UNIT_RE.search(normalized)
     asked_unit = asked.group("unit") if asked else None
@@ -189,3 +205,28 @@ def analyze(text: str) -> Question:
         tokens=tokenize(normalized),
         lang=detect_lang(text),
     )
+
+
+def _with_english(text: str, lexicon: Lexicon) -> Question:
+    """A question with English words: the Chinese part analysed as usual, the English read."""
+    chinese_part = re.sub(r"[A-Za-z][A-Za-z'’-]*", " ", text)
+    has_chinese = bool(re.search(r"[\u4e00-\u9fff]", chinese_part))
+    question = analyze(chinese_part) if has_chinese else analyze("")
+    kind, english_text = english_kind(text)
+    reading = lexicon.read(english_text)
+    question.text = text
+    question.lang = detect_lang(text)
+    if question.kind == "other" or not has_chinese:
+        question.kind = kind
+    question.names = list(dict.fromkeys(question.names + reading.names))
+    question.unknown_names = reading.unknown_names
+    tags = pos_tokenizer().word_tag_tab
+    for word, forms in reading.groups.items():
+        question.words.append(word)
+        question.alternatives[word] = forms
+        if forms:
+            question.pos[word] = tags.get(forms[0][0], "n")
+    question.extra_tokens = reading.names + [
+        token for forms in reading.groups.values() for term, _ in forms for token in tokenize(term)
+    ]
+    return question

