@@ -150,6 +150,7 @@ class Lexicon:
 
     def __init__(self, vocabulary: Iterable[str]):
         self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
+        self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
         self.glosses: dict[str, dict[str, float]] = defaultdict(dict)
         self.names: dict[str, str] = {}
         self.foreign_names: dict[str, str] = {}
@@ -179,9 +180,12 @@ class Lexicon:
                                 self._add(word, target, score * 0.4)
 
     def _targets(self, simplified: str) -> list[tuple[str, float]]:
+        """The vocabulary terms a headword stands for: itself, or the terms inside it."""
         if simplified in self.vocabulary:
             return [(simplified, 1.0)]
-        if len(simplified) < 3:
+        if len(simplified) < 3 or not any(
+            simplified[i : i + 2] in self._openings for i in range(len(simplified) - 1)
+        ):
             return []
         parts = {
             simplified[i:j]
