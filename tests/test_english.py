@@ -1,0 +1,120 @@
+"""English, mixed and traditional-script questions over the Chinese articles (issue 7)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from bot.render import render_text
+from index.build import build_index
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A city the seeds never mention, in traditional script, to show that place names come from
+# the corpus itself (pinyin) and that traditional articles meet English and simplified questions.
+MIANYANG_BIG5 = """綿陽市擁軍優屬工作綜述
+來源：綿陽日報
+2023年05月12日
+
+　　綿陽市持續推進雙擁模範城創建工作。全市建成12個退役軍人服務中心、468個服務站，為退役軍人提供就業、醫療等服務。
+
+　　近三年，綿陽市累計投入資金3.2億元，為駐地部隊改善營房和訓練場地；投入560萬元建設軍供站。
+
+　　全市共有1200名雙擁志願者，2023年為860戶軍屬家庭懸掛光榮牌。
+"""
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    data = tmp_path_factory.mktemp("articles")
+    for article in (REPO / "data" / "articles").iterdir():
+        shutil.copy(article, data / article.name)
+    (data / "mianyang.txt").write_bytes(MIANYANG_BIG5.encode("big5"))
+    index, report = build_index(data, tmp_path_factory.mktemp("index") / "index.json")
+    assert report.articles == 3 and not report.skipped
+    return Answerer(index)
+
+
+def assert_answer(answerer: Answerer, question: str, figure: str, title_part: str) -> None:
+    answer = answerer.answer(question)
+    assert answer.answer is not None, f"{question}: abstained ({answer.reason})"
+    assert figure in answer.answer, f"{question}: answered {answer.answer!r}"
+    assert answer.answer in answer.citation.text
+    assert title_part in answer.citation.title
+    assert answer.lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "figure", "title_part"),
+    [
+        ("How many service stations does Hami have?", "285", "哈密"),
+        ("How many volunteers does Hami have?", "320", "哈密"),
+        ("How much did Zhangye invest in the military supply station?", "781万", "张掖"),
+        ("How much land did Zhangye allocate to the troops?", "2000多亩", "张掖"),
+        ("How many martyrs did Hami find relatives for?", "54", "哈密"),
+        ("When did the new combat unit move to Hami?", "2022年", "哈密"),
+    ],
+)
+def test_english_questions_on_the_seeds(answerer, question, figure, title_part):
+    assert_answer(answerer, question, figure, title_part)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("How many service stations does Mianyang have?", "468"),
+        ("How many volunteers does Mianyang have?", "1200"),
+        ("How much did Mianyang invest in the military supply station?", "560萬"),
+    ],
+)
+def test_english_place_names_come_from_the_corpus(answerer, question, figure):
+    """Mianyang is in no seed and no word list: its pinyin is read off the article's 綿陽."""
+    assert_answer(answerer, question, figure, "綿陽")
+
+
+def test_each_city_answers_from_its_own_article(answerer):
+    hami = answerer.answer("How many service stations does Hami have?")
+    mianyang = answerer.answer("How many service stations does Mianyang have?")
+    assert "285" in hami.answer and "468" in mianyang.answer
+
+
+def test_mixed_question(answerer):
+    answer = answerer.answer("Hami 有多少 service stations?")
+    assert answer.answer is not None and "285" in answer.answer
+
+
+def test_simplified_question_over_traditional_article_and_back(answerer):
+    simplified = answerer.answer("绵阳有多少名双拥志愿者?")
+    assert simplified.answer is not None and "1200" in simplified.answer
+    assert "綿陽" in simplified.citation.title  # cited as the article wrote it
+    traditional = answerer.answer("哈密有多少個服務站?")
+    assert traditional.answer is not None and "285" in traditional.answer
+    assert traditional.lang == "zh-hant"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many service stations does Shanghai have?",
+        "What is the capital of France?",
+        "How many service stations does Narnia have?",
+        "What is the population of Zhangye?",
+    ],
+)
+def test_english_abstains_when_the_articles_do_not_say(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.answer is None
+    reply = render_text(answer)
+    assert "Sorry" in reply or "do not mention" in reply
+    assert "抱歉" not in reply  # the reply speaks the question's language
+
+
+def test_english_reply_is_in_english_with_the_chinese_passage_verbatim(answerer):
+    answer = answerer.answer("How many service stations does Hami have?")
+    reply = render_text(answer)
+    assert reply.startswith("Answer: ")
+    assert "Source: " in reply
+    assert answer.citation.text in reply
