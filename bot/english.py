@@ -27,6 +27,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 MAX_PHRASE_WORDS = 3
 MAX_ALTERNATIVES = 6
 NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
+PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
 PLACE_WORDS = {
     "city",
     "municipality",
@@ -156,8 +157,10 @@ class Lexicon:
         self.foreign_names: dict[str, str] = {}
         tags = pos_tokenizer().word_tag_tab
         for term in self.vocabulary:
-            if 2 <= len(term) <= 4 and tags.get(term) in NAME_TAGS:
+            if 2 <= len(term) <= 5 and tags.get(term) in NAME_TAGS:
                 self.names.setdefault(toneless_pinyin(term), term)
+                if term[-1] in PLACE_SUFFIXES and len(term) >= 3:  # 大理州 -> Dali
+                    self.names.setdefault(toneless_pinyin(term[:-1]), term[:-1])
         for entry in cedict_entries():
             if entry.proper_noun:
                 self._add_name(entry)
@@ -213,6 +216,11 @@ class Lexicon:
             words = name.split()
             if len(words) > 1 and words[-1] in PLACE_WORDS:
                 variants.add(" ".join(words[:-1]))
+        syllables = entry.pinyin.split()
+        if len(syllables) >= 2:  # "Da4 li3" -> dali
+            variants.add(
+                "".join(re.sub(r"[^a-z]", "", p.lower().replace("u:", "u")) for p in syllables)
+            )
         target = self.names if entry.simplified in self.vocabulary else self.foreign_names
         for name in variants:
             target.setdefault(name, entry.simplified)
