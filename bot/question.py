@@ -38,10 +38,14 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"叫什么|什么名字|名称|称为|称作|被誉为|什么品牌|品牌是|口号|哪个|哪家|哪些|是什么"
         ),
     ),
-    ("count", re.compile(r"多少|几")),
+    ("count", re.compile(r"多少|几|数量|数目|总数|个数|人数")),
 ]
 FRAME_KINDS = {"name", "person", "date", "duration"}
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
+# Words that only say "the number / size / title of": never written beside the figure itself.
+FRAME_WORDS = frozenset(
+    "数量 数目 总数 总量 个数 人数 面积 大面积 多大 规模 称号 荣誉称号 情况 具体 分别 大约 大概".split()
+)
 QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何")
 
 
@@ -129,6 +133,7 @@ def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
             not word
             or word in STOPWORDS
             or word in exclude
+            or word in FRAME_WORDS
             or not re.search(r"[\w\u4e00-\u9fff]", word)
             or QUESTION_WORDS.fullmatch(word)
             or (len(word) == 1 and word in UNIT_KIND)
