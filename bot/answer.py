@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.english import Lexicon
+from bot.english import Lexicon, place_within
 from bot.question import Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
 from index.figures import find_figures
@@ -363,7 +363,12 @@ class Answerer:
         tokens = question.tokens + question.extra_tokens
         if not tokens:
             return abstain("no_match")
-        unknown = question.unknown_names + [n for n in question.names if n not in self.corpus_text]
+        absent = [n for n in question.names if n not in self.corpus_text]
+        known = [n for n in question.names if n not in absent]
+        # "甘肃张掖": a province around a place the articles cover only narrows the question
+        regions = [a for a in absent if any(place_within(k, a) for k in known)]
+        question.names = [n for n in question.names if n not in regions]
+        unknown = question.unknown_names + [n for n in absent if n not in regions]
         if unknown:
             return abstain("unknown_name:" + "、".join(unknown))
         hits = self.searcher.search_tokens(tokens, top_k=SEARCH_DEPTH)

@@ -124,6 +124,36 @@ def cedict_entries() -> tuple[CedictEntry, ...]:
     return tuple(entries)
 
 
+@lru_cache(maxsize=1)
+def _proper_glosses() -> dict[str, str]:
+    glosses: dict[str, str] = defaultdict(str)
+    for entry in cedict_entries():
+        if entry.proper_noun:
+            glosses[entry.simplified] += " / " + " / ".join(entry.glosses)
+    return dict(glosses)
+
+
+def _english_names(hanzi: str) -> set[str]:
+    glosses = _proper_glosses().get(hanzi, "")
+    return {m.group(1).lower() for m in re.finditer(r"(?:^| / )([A-Z][a-z]+)", glosses)}
+
+
+def place_within(inner: str, outer: str) -> bool:
+    """True when CC-CEDICT places `inner` inside `outer`: 张掖 ("... city in Gansu") in 甘肃省."""
+    outer_bare = outer.rstrip(PLACE_SUFFIXES) or outer
+    candidates = [inner] + ([inner.rstrip(PLACE_SUFFIXES)] if inner.rstrip(PLACE_SUFFIXES) else [])
+    for hanzi in candidates:
+        glosses = _proper_glosses().get(hanzi, "")
+        if not glosses:
+            continue
+        if outer_bare in glosses:
+            return True
+        for name in _english_names(outer_bare) | _english_names(outer):
+            if re.search(rf"\b{re.escape(name)}\b", glosses, re.IGNORECASE):
+                return True
+    return False
+
+
 def _gloss_phrase(gloss: str) -> list[str]:
     """Stemmed words of a gloss, without parentheses and leading 'to'/'a'/'the'."""
     gloss = re.sub(r"\([^)]*\)|\[[^\]]*\]|\S*\|\S*", " ", gloss)
