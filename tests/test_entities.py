@@ -1,0 +1,49 @@
+"""Entity awareness: a question about one place is answered from that place's article only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answerer
+from index.build import build_index
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    index, _ = build_index(REPO / "data" / "articles", tmp_path_factory.mktemp("i") / "i.json")
+    return Answerer(index)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("甘肃省张掖市有多少个退役军人服务中心?", "963"),  # the province only narrows it
+        ("新疆哈密市有多少个服务站?", "285"),
+    ],
+)
+def test_a_region_around_the_place_is_accepted(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert answer.answer is not None and expected in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "甘肃哈密有多少个服务站?",  # Hami is not in Gansu
+        "兰州有多少个服务站?",  # not in the corpus
+        "张掖有多少名双拥志愿者?",  # only Hami's article counts volunteers
+        "北京有多少个服务站?",  # mentioned once in Hami's article, but it is not about Beijing
+    ],
+)
+def test_wrong_or_absent_place_abstains(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.answer is None, f"{question} -> {answer.answer}"
+
+
+def test_absent_place_is_named_in_the_reason(answerer):
+    answer = answerer.answer("上海有多少个退役军人服务站?")
+    assert answer.answer is None and "上海" in (answer.reason or "")
