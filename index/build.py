@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.analyzer import analyzer_version, tokenize
-from index.ingest import UnreadableFile, iter_article_files, read_article
+from index.ingest import (
+    ARTICLE_SUFFIXES,
+    MAX_FILE_BYTES,
+    UnreadableFile,
+    iter_article_files,
+    read_article,
+)
 from index.passages import Passage, split_article
 from index.store import ArticleRecord, CorpusIndex, IndexUnavailable, load_index, save_index
 
@@ -53,6 +59,20 @@ def _previous(index_path: Path) -> dict[tuple[str, str], tuple[ArticleRecord, li
     }
 
 
+def _unusable(path: Path) -> str | None:
+    """Why a file is not worth reading (checked before its bytes are read), or None."""
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        return f"not an article file ({suffix or 'no extension'})"
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if size > MAX_FILE_BYTES:
+        return f"too large ({size // (1024 * 1024)} MB, limit {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+    return None
+
+
 def passage_tokens(passage: Passage) -> list[str]:
     """What BM25 sees of a passage: its section heading and its text."""
     return tokenize(f"{passage.heading}\n{passage.text}" if passage.heading else passage.text)
@@ -71,6 +91,10 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     for path in iter_article_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
         if path.resolve() == resolved_index:
+            continue
+        reason = _unusable(path)
+        if reason:
+            report.skipped.append((relative, reason))
             continue
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
