@@ -59,8 +59,16 @@ def _previous(index_path: Path) -> dict[tuple[str, str], tuple[ArticleRecord, li
     }
 
 
-def _unusable(path: Path) -> str | None:
+def _unusable(path: Path, data_dir: Path) -> str | None:
     """Why a file is not worth reading (checked before its bytes are read), or None."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            return "broken symbolic link"
+        if not target.is_relative_to(data_dir.resolve()):
+            return "symbolic link to a file outside the data folder"
+    if not path.is_file():
+        return "not a regular file"
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
         return f"not an article file ({suffix or 'no extension'})"
@@ -92,7 +100,7 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
         relative = path.relative_to(data_dir).as_posix()
         if path.resolve() == resolved_index:
             continue
-        reason = _unusable(path)
+        reason = _unusable(path, data_dir)
         if reason:
             report.skipped.append((relative, reason))
             continue

@@ -125,7 +125,7 @@ def iter_article_files(data_dir: Path) -> Iterator[Path]:
         relative = path.relative_to(data_dir)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file():
+        if path.is_file() or path.is_symlink():
             yield path
 
 
