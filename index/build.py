@@ -66,7 +66,7 @@ def _unusable(path: Path, data_dir: Path) -> str | None:
         if not target.exists():
             return "broken symbolic link"
         if not target.is_relative_to(data_dir.resolve()):
-            return "symbolic link to a file outside the data folder"
+            return "symbolic link to outside the data folder"
     if not path.is_file():
         return "not a regular file"
     suffix = path.suffix.lower()
@@ -142,6 +142,6 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     current = {(a.path, a.sha256) for a in index.articles}
     report.removed = sum(1 for key in previous if key not in current)
     for relative, reason in report.skipped:
-        log.warning("skipped %s: %s", relative, reason)
+        log.info("skipped %s: %s", relative, reason)
     save_index(index, index_path)
     return index, report
