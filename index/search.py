@@ -1,24 +1,40 @@
 """Rank passages for a query with BM25 (rank-bm25's Okapi scoring), returning only real matches.
 
-rank-bm25 pitfalls handled here: an empty corpus (it divides by zero) gives no results; a term
-in half or more of the passages gets an IDF of zero or below (negative IDFs are floored to
-`epsilon * average_idf`, which is itself <= 0 in a tiny or uniform corpus), so such IDFs are
-raised to a small positive floor and a matching passage still outranks a non-matching one;
-passages scoring 0 are never returned as results.
+Scoring is exactly rank-bm25's `BM25Okapi` (k1, b, epsilon, its IDF formula and its flooring of
+negative IDFs to `epsilon * average_idf`), with one addition: rank-bm25's floor is itself <= 0
+in a tiny or uniform corpus, so IDFs still <= 0 are raised to a small positive floor and a
+matching passage always outranks a non-matching one. An empty corpus (rank-bm25 divides by
+zero) gives no results; passages scoring 0 are never returned.
+
+Two engines compute the same scores:
+
+* `BM25Matrix` (the default) computes every term's score contribution to every passage that
+  holds it once, at load time, in the same floating-point operations and order as rank-bm25,
+  and keeps them column by column (term -> passages, contributions; a CSC sparse matrix in
+  three numpy arrays). A query adds up the columns of its terms in query order, so each
+  passage's score is bit-for-bit the one rank-bm25 computes, in time proportional to the
+  postings of the query's terms instead of to the size of the corpus; top-k uses
+  `numpy.argpartition`-style selection with ties broken by passage number.
+* `engine="rank-bm25"` keeps the straightforward path (rank-bm25 scores every passage in
+  Python per query); tests use it to prove the rankings and scores identical.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
-from rank_bm25 import BM25Okapi
+import numpy as np
 
 from index.analyzer import tokenize
 from index.passages import Passage
 from index.store import CorpusIndex
 
 MIN_IDF = 1e-3
+ENGINES = ("matrix", "rank-bm25")
 
 
 @dataclass(frozen=True)
@@ -30,39 +46,218 @@ class Hit:
     score: float
 
 
-class Searcher:
-    """BM25 over an index's passage tokens."""
+def rank_bm25_idfs(
+    corpus_size: int, doc_freqs: Sequence[int], epsilon: float
+) -> tuple[list[float], float]:
+    """rank-bm25's `BM25Okapi._calc_idf`, term by term in the same order, then qabot's floor.
 
-    def __init__(self, index: CorpusIndex, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
+    `doc_freqs` are the terms' document frequencies in order of first occurrence in the corpus
+    (rank-bm25's dict order, which decides the order of its floating-point sums). Returns the
+    IDFs as scoring uses them and the average IDF before flooring.
+    """
+    by_freq: dict[int, float] = {}
+    idfs: list[float] = []
+    idf_sum = 0.0
+    for freq in doc_freqs:
+        idf = by_freq.get(freq)
+        if idf is None:
+            idf = by_freq[freq] = math.log(corpus_size - freq + 0.5) - math.log(freq + 0.5)
+        idfs.append(idf)
+        idf_sum += idf
+    average_idf = idf_sum / len(idfs)
+    eps = epsilon * average_idf
+    idfs = [eps if idf < 0 else idf for idf in idfs]
+    return floor_idfs(idfs, epsilon), average_idf
+
+
+def floor_idfs(idfs: list[float], epsilon: float) -> list[float]:
+    """qabot's positive floor for IDFs rank-bm25 leaves at or below zero."""
+    positive = [v for v in idfs if v > 0]
+    floor = max(MIN_IDF, epsilon * sum(positive) / len(positive)) if positive else MIN_IDF
+    return [floor if v <= 0 else v for v in idfs]
+
+
+class BM25Matrix:
+    """BM25Okapi scores precomputed per (term, passage) in a CSC matrix: query cost ~ postings.
+
+    Quacks like the parts of `rank_bm25.BM25Okapi` callers use (`idf`, `get_scores`,
+    `corpus_size`, `avgdl`, `doc_len`, `k1`, `b`, `epsilon`).
+    """
+
+    def __init__(
+        self,
+        corpus: Sequence[Sequence[str]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+    ):
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+        self.corpus_size = len(corpus)
+        lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=self.corpus_size)
+        total = int(lengths.sum())
+        if not self.corpus_size or not total:
+            raise ValueError("BM25 needs at least one passage with tokens")
+        self.doc_len = lengths
+        self.avgdl = total / self.corpus_size  # int / int, as rank-bm25 computes it
+
+        # Term ids in order of first occurrence: rank-bm25's dict order.
+        vocabulary: dict[str, int] = dict.fromkeys(chain.from_iterable(corpus), 0)
+        for number, term in enumerate(vocabulary):
+            vocabulary[term] = number
+        self.vocabulary = vocabulary
+        terms = np.fromiter(
+            map(vocabulary.__getitem__, chain.from_iterable(corpus)), dtype=np.int64, count=total
+        )
+        docs = np.repeat(np.arange(self.corpus_size, dtype=np.int64), lengths)
+        # (term, passage) pairs sorted term-major, passage-minor: the CSC order.
+        keys, tf = np.unique(terms * self.corpus_size + docs, return_counts=True)
+        del terms, docs
+        term_of = keys // self.corpus_size
+        self.indices = (keys - term_of * self.corpus_size).astype(np.int32)
+        del keys
+        doc_freq = np.bincount(term_of, minlength=len(vocabulary))
+        self.indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=self.indptr[1:])
+
+        idfs, self.average_idf = rank_bm25_idfs(self.corpus_size, doc_freq.tolist(), epsilon)
+        self.idf_array = np.array(idfs, dtype=np.float64)
+        # rank-bm25: idf * (q_freq * (k1 + 1) / (q_freq + k1 * (1 - b + b * doc_len / avgdl)))
+        # the same operations in the same order on the same int64/float64 operands.
+        doc_len = lengths[self.indices]
+        tf = tf.astype(np.int64, copy=False)
+        self.data = self.idf_array[term_of] * (
+            tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / self.avgdl))
+        )
+        self._idf_dict: dict[str, float] | None = None
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """term -> IDF as scoring uses it (built on first use; `idf_of` is cheaper)."""
+        if self._idf_dict is None:
+            self._idf_dict = dict(zip(self.vocabulary, self.idf_array.tolist(), strict=True))
+        return self._idf_dict
+
+    def idf_of(self, term: str) -> float | None:
+        number = self.vocabulary.get(term)
+        return None if number is None else float(self.idf_array[number])
+
+    @property
+    def max_idf(self) -> float:
+        return float(self.idf_array.max())
+
+    def get_scores(self, query: Iterable[str]) -> np.ndarray:
+        """Every passage's score, bit-for-bit rank-bm25's: columns added in query order."""
+        scores = np.zeros(self.corpus_size)
+        indptr, indices, data = self.indptr, self.indices, self.data
+        for term in query:
+            number = self.vocabulary.get(term)
+            if number is None:
+                continue  # rank-bm25 adds 0 * ... for a term no passage has
+            start, end = indptr[number], indptr[number + 1]
+            scores[indices[start:end]] += data[start:end]
+        return scores
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the numpy arrays (the vocabulary dict is extra)."""
+        return sum(
+            a.nbytes for a in (self.indptr, self.indices, self.data, self.idf_array, self.doc_len)
+        )
+
+
+def select_top(
+    scores: np.ndarray, k: int, candidates: np.ndarray | None = None
+) -> tuple[list[int], list[float]]:
+    """The `k` best of `candidates` (default: every positive score) as (ids, scores).
+
+    Order: score descending, then passage number ascending, exactly as a full sort by
+    (-score, id) gives; selection is O(n) (`numpy.partition`) and only the k best are sorted.
+    """
+    if candidates is None:
+        candidates = np.flatnonzero(scores > 0)
+    if k <= 0 or not len(candidates):
+        return [], []
+    if len(candidates) > k:
+        values = scores[candidates]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        candidates = candidates[values >= kth]  # every tie at the cut stays in
+    values = scores[candidates]
+    order = np.lexsort((candidates, -values))[:k]
+    return candidates[order].tolist(), values[order].tolist()
+
+
+def _reference_bm25(tokens: list[list[str]], k1: float, b: float, epsilon: float) -> Any:
+    """rank-bm25's BM25Okapi with qabot's IDF floor patched in (the straightforward path)."""
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi(tokens, k1=k1, b=b, epsilon=epsilon)
+    for term, value in zip(bm25.idf, floor_idfs(list(bm25.idf.values()), epsilon), strict=True):
+        bm25.idf[term] = value
+    return bm25
+
+
+class Searcher:
+    """BM25 over an index's passage tokens.
+
+    `engine="matrix"` (default) is the precomputed `BM25Matrix`; `engine="rank-bm25"` scores
+    with rank-bm25 itself. Both give identical scores and rankings.
+    """
+
+    def __init__(
+        self,
+        index: CorpusIndex,
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+        engine: str = "matrix",
+    ):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown BM25 engine {engine!r}; choose from {ENGINES}")
         self.index = index
-        self.bm25: BM25Okapi | None = None
+        self.engine = engine
+        self.bm25: BM25Matrix | Any | None = None
+        self._articles: np.ndarray | None = None
         if index.tokens and any(index.tokens):
-            self.bm25 = BM25Okapi(index.tokens, k1=k1, b=b, epsilon=epsilon)
-            positive = [v for v in self.bm25.idf.values() if v > 0]
-            floor = max(MIN_IDF, epsilon * sum(positive) / len(positive)) if positive else MIN_IDF
-            for term, value in self.bm25.idf.items():
-                if value <= 0:
-                    self.bm25.idf[term] = floor
+            if engine == "matrix":
+                self.bm25 = BM25Matrix(index.tokens, k1=k1, b=b, epsilon=epsilon)
+            else:
+                self.bm25 = _reference_bm25(index.tokens, k1, b, epsilon)
 
     def idf(self, term: str) -> float | None:
         """The term's IDF as scoring uses it (after flooring); None for a term no passage has."""
         if self.bm25 is None:
             return None
+        if isinstance(self.bm25, BM25Matrix):
+            return self.bm25.idf_of(term)
         value = self.bm25.idf.get(term)
         return None if value is None else float(value)
 
     @property
     def max_idf(self) -> float:
         """The largest IDF in the index (the weight of the rarest term); 1.0 when empty."""
-        if self.bm25 is None or not self.bm25.idf:
+        if self.bm25 is None:
             return 1.0
-        return float(max(self.bm25.idf.values()))
+        if isinstance(self.bm25, BM25Matrix):
+            return self.bm25.max_idf
+        return float(max(self.bm25.idf.values())) if self.bm25.idf else 1.0
+
+    def score_array(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage, in index order, as a float64 array."""
+        if self.bm25 is None or not query_tokens:
+            return np.zeros(len(self.index.passages))
+        return np.asarray(self.bm25.get_scores(query_tokens), dtype=np.float64)
 
     def scores(self, query_tokens: list[str]) -> list[float]:
         """BM25 score of every passage, in index order."""
-        if self.bm25 is None or not query_tokens:
-            return [0.0] * len(self.index.passages)
-        return [float(s) for s in self.bm25.get_scores(query_tokens)]
+        return self.score_array(query_tokens).tolist()
+
+    def _article_of(self) -> np.ndarray:
+        if self._articles is None or len(self._articles) != len(self.index.passages):
+            self._articles = np.fromiter(
+                (p.article for p in self.index.passages),
+                dtype=np.int64,
+                count=len(self.index.passages),
+            )
+        return self._articles
 
     def search_tokens(
         self,
@@ -70,14 +265,20 @@ class Searcher:
         top_k: int = 5,
         articles: Collection[int] | None = None,
     ) -> list[Hit]:
-        """The best `top_k` passages with a score above zero, optionally within `articles`."""
-        scored = [
-            (score, i)
-            for i, score in enumerate(self.scores(query_tokens))
-            if score > 0 and (articles is None or self.index.passages[i].article in articles)
-        ]
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [Hit(i, self.index.passages[i], score) for score, i in scored[:top_k]]
+        """The best `top_k` passages with a score above zero, optionally within `articles`.
+
+        Order: score descending, then passage number ascending (as a full sort would give).
+        """
+        if top_k <= 0 or self.bm25 is None or not query_tokens:
+            return []
+        scores = self.score_array(query_tokens)
+        candidates = np.flatnonzero(scores > 0)
+        if articles is not None and len(candidates):
+            wanted = np.fromiter(articles, dtype=np.int64)
+            candidates = candidates[np.isin(self._article_of()[candidates], wanted)]
+        ids, values = select_top(scores, top_k, candidates)
+        passages = self.index.passages
+        return [Hit(i, passages[i], s) for i, s in zip(ids, values, strict=True)]
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         return self.search_tokens(tokenize(query), top_k)
