@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.english import Lexicon, place_within
+from bot.english import Lexicon, place_within, surnames
 from bot.question import Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
 from index.figures import find_figures
@@ -285,15 +285,23 @@ class Answerer:
                     continue
                 spans.append((match.start(group), match.end(group), 1.0 if kind == "name" else 0.4))
         if kind == "person":
-            position = 0
+            position, previous = 0, None
+            family_names = surnames()
             for pair in pos_tokenizer().lcut(text):
-                if (
-                    pair.flag in {"nr", "nrfg"}
-                    and len(pair.word) >= 2
-                    and pair.word not in question.normalized
-                ):
-                    spans.append((position, position + len(pair.word), 1.0))
-                position += len(pair.word)
+                word = pair.word
+                if pair.flag in {"nr", "nrfg"} and word not in question.normalized:
+                    start = position
+                    if (
+                        previous
+                        and len(previous) == 1
+                        and previous in family_names
+                        and len(word) <= 2
+                    ):
+                        start -= 1  # "刘" + "红梅": jieba cut the surname off
+                    if position + len(word) - start >= 2:
+                        spans.append((start, position + len(word), 1.0))
+                position += len(word)
+                previous = word
         return spans
 
     @staticmethod

@@ -125,6 +125,16 @@ def cedict_entries() -> tuple[CedictEntry, ...]:
 
 
 @lru_cache(maxsize=1)
+def surnames() -> frozenset[str]:
+    """Single-character surnames, as CC-CEDICT marks them ("/surname Liu/")."""
+    return frozenset(
+        e.simplified
+        for e in cedict_entries()
+        if len(e.simplified) == 1 and any(g.startswith("surname ") for g in e.glosses)
+    )
+
+
+@lru_cache(maxsize=1)
 def _proper_glosses() -> dict[str, str]:
     glosses: dict[str, str] = defaultdict(str)
     for entry in cedict_entries():
@@ -236,16 +246,19 @@ class Lexicon:
         """Register a proper noun under its English names: "Ürümqi or Urumqi", "Shanghai municipality"."""
         if not entry.glosses:
             return
-        head = re.sub(r"\s*\(.*?\)", "", entry.glosses[0].split(",")[0]).strip().lower()
+        head = re.sub(r"\s*\(.*?\)", "", entry.glosses[0].split(",")[0]).strip()
         variants = set()
         for name in head.split(" or "):
-            name = name.strip().replace("ü", "u")
-            if not re.fullmatch(r"[a-z' -]+", name):
-                continue
-            variants.add(name)
-            words = name.split()
-            if len(words) > 1 and words[-1] in PLACE_WORDS:
-                variants.add(" ".join(words[:-1]))
+            # "Ordos prefecture-level city in Inner Mongolia" -> "Ordos"; "Dali Bai ..." -> "Dali Bai"
+            leading = re.match(r"[A-ZÜ][\w'’-]*(?: [A-ZÜ][\w'’-]*)*", name.strip())
+            for variant in (name.strip(), leading.group(0) if leading else ""):
+                variant = variant.lower().replace("ü", "u")
+                if not re.fullmatch(r"[a-z' -]+", variant):
+                    continue
+                variants.add(variant)
+                words = variant.split()
+                if len(words) > 1 and words[-1] in PLACE_WORDS:
+                    variants.add(" ".join(words[:-1]))
         syllables = entry.pinyin.split()
         if len(syllables) >= 2:  # "Da4 li3" -> dali
             variants.add(
