@@ -173,6 +173,35 @@ def _gloss_phrase(gloss: str) -> list[str]:
     return [stem(w) for w in words]
 
 
+GENERAL_FORM_WEIGHT = {1: 0.4, 2: 0.6}
+
+
+@lru_cache(maxsize=1)
+def general_glosses() -> dict[str, list[tuple[str, float]]]:
+    """English word -> short Chinese words for it, whatever the articles use.
+
+    These are matched as substrings of passages (build -> 建 in 新建), so they can credit a
+    passage that writes a word inside a longer one; they weigh less than the index's own terms.
+    """
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for entry in cedict_entries():
+        size = len(entry.simplified)
+        if entry.proper_noun or size not in GENERAL_FORM_WEIGHT:
+            continue
+        for number, gloss in enumerate(entry.glosses[:4]):
+            phrase = _gloss_phrase(gloss)
+            if not phrase or len(phrase) > 2:
+                continue
+            fit = (1.0 if number == 0 else 0.8) * (0.5 if "(" in gloss else 1.0)
+            score = fit * GENERAL_FORM_WEIGHT[size]
+            key = " ".join(phrase)
+            if score > found[key].get(entry.simplified, 0.0):
+                found[key][entry.simplified] = score
+    return {
+        key: sorted(terms.items(), key=lambda item: -item[1])[:3] for key, terms in found.items()
+    }
+
+
 def toneless_pinyin(hanzi: str) -> str:
     return "".join(lazy_pinyin(hanzi)).lower()
 
@@ -270,7 +299,9 @@ class Lexicon:
 
     def lookup(self, key: str) -> list[tuple[str, float]]:
         """Chinese terms for an English word or phrase, with how well each fits (at most 1)."""
-        found = self.glosses.get(key, {})
+        found = self.glosses.get(key) or (
+            {} if " " in key else dict(general_glosses().get(key, []))
+        )  # the articles' own terms first; general words only for a word they have none for
         ranked = sorted(found.items(), key=lambda item: (-item[1], -len(item[0])))
         if not ranked:
             return []
@@ -288,12 +319,15 @@ class Lexicon:
         return reading
 
     def _read_at(self, words: list[str], position: int, reading: EnglishReading) -> int:
+        """Read the longest phrase at `position`; returns how many words it took."""
+        if words[position].lower() in EN_STOPWORDS:
+            return 1
         for size in range(min(MAX_PHRASE_WORDS, len(words) - position), 0, -1):
             chunk = words[position : position + size]
+            if chunk[-1].lower() in EN_STOPWORDS:
+                continue
             raw = " ".join(w.lower() for w in chunk)
             joined = "".join(w.lower() for w in chunk)
-            if raw in EN_STOPWORDS:
-                return size
             name = self.names.get(raw) or self.names.get(joined)
             if name:
                 reading.names.append(name)
