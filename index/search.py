@@ -105,16 +105,25 @@ class BM25Matrix:
         for number, term in enumerate(vocabulary):
             vocabulary[term] = number
         self.vocabulary = vocabulary
+        id_type = np.int32 if len(vocabulary) < 2**31 else np.int64
         terms = np.fromiter(
-            map(vocabulary.__getitem__, chain.from_iterable(corpus)), dtype=np.int64, count=total
+            map(vocabulary.__getitem__, chain.from_iterable(corpus)), dtype=id_type, count=total
         )
-        docs = np.repeat(np.arange(self.corpus_size, dtype=np.int64), lengths)
-        # (term, passage) pairs sorted term-major, passage-minor: the CSC order.
-        keys, tf = np.unique(terms * self.corpus_size + docs, return_counts=True)
-        del terms, docs
-        term_of = keys // self.corpus_size
-        self.indices = (keys - term_of * self.corpus_size).astype(np.int32)
-        del keys
+        docs = np.repeat(np.arange(self.corpus_size, dtype=np.int32), lengths)
+        # Stable sort by term: postings term-major, passages ascending (the CSC order); the
+        # repeats of a term in a passage are then neighbours, and their count is its tf.
+        order = np.argsort(terms, kind="stable")
+        terms, docs = terms[order], docs[order]
+        del order
+        first = np.empty(total, dtype=bool)
+        first[0] = True
+        np.not_equal(terms[1:], terms[:-1], out=first[1:])
+        first[1:] |= docs[1:] != docs[:-1]
+        starts = np.flatnonzero(first)
+        del first
+        tf = np.diff(starts, append=total).astype(np.int64)  # int64, like rank-bm25's q_freq
+        term_of, self.indices = terms[starts], docs[starts]
+        del terms, docs, starts
         doc_freq = np.bincount(term_of, minlength=len(vocabulary))
         self.indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(doc_freq, out=self.indptr[1:])
@@ -122,12 +131,18 @@ class BM25Matrix:
         idfs, self.average_idf = rank_bm25_idfs(self.corpus_size, doc_freq.tolist(), epsilon)
         self.idf_array = np.array(idfs, dtype=np.float64)
         # rank-bm25: idf * (q_freq * (k1 + 1) / (q_freq + k1 * (1 - b + b * doc_len / avgdl)))
-        # the same operations in the same order on the same int64/float64 operands.
-        doc_len = lengths[self.indices]
-        tf = tf.astype(np.int64, copy=False)
-        self.data = self.idf_array[term_of] * (
-            tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / self.avgdl))
-        )
+        # with the same operations on the same int64/float64 operands, in place (x + y and
+        # x * y are commutative in IEEE arithmetic, so the bits are rank-bm25's).
+        norm = b * lengths[self.indices]
+        norm /= self.avgdl
+        norm += 1 - b
+        norm *= k1
+        norm += tf
+        data = tf * (k1 + 1)
+        data /= norm
+        del norm
+        data *= self.idf_array[term_of]
+        self.data = data
         self._idf_dict: dict[str, float] | None = None
 
     @property

@@ -15,9 +15,12 @@ old index only when complete, so a killed rebuild leaves the old index whole.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +89,7 @@ class CorpusIndex:
     @classmethod
     def from_json(cls, document: dict) -> CorpusIndex:
         index = cls(analyzer=document["analyzer"], created=document.get("created", ""))
+        shared: dict[str, str] = {}  # one object per distinct token: less memory, faster BM25
         for number, entry in enumerate(document["articles"]):
             index.articles.append(
                 ArticleRecord(
@@ -102,9 +106,11 @@ class CorpusIndex:
                     Passage(number, position, str(passage["text"]), passage.get("heading"))
                 )
                 tokens = passage["tokens"]
-                if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+                if not isinstance(tokens, list):
                     raise ValueError("passage tokens must be a list of strings")
-                index.tokens.append(tokens)
+                index.tokens.append(list(map(shared.setdefault, tokens, tokens)))
+        if not all(isinstance(t, str) for t in shared):
+            raise ValueError("passage tokens must be a list of strings")
         return index
 
 
@@ -133,13 +139,26 @@ def save_index(index: CorpusIndex, path: Path) -> None:
         os.close(directory)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading makes millions of small lists; the cyclic collector would rescan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_index(path: Path) -> CorpusIndex:
     """Read an index, or raise `IndexUnavailable` saying what is wrong and how to fix it."""
     path = Path(path)
     if not path.exists():
         raise IndexUnavailable(f"no index at {path}: {REBUILD_HINT}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with _gc_paused():
+            document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexUnavailable(f"the index at {path} is unreadable or corrupt ({exc.__class__.__name__}): {REBUILD_HINT}") from exc
     if not isinstance(document, dict) or document.get("format") != INDEX_FORMAT:
@@ -150,6 +169,7 @@ def load_index(path: Path) -> CorpusIndex:
             f"the index at {path} is format version {version}, this qabot reads version {INDEX_VERSION}: {REBUILD_HINT}"
         )
     try:
-        return CorpusIndex.from_json(document)
+        with _gc_paused():
+            return CorpusIndex.from_json(document)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexUnavailable(f"the index at {path} is corrupt ({exc}): {REBUILD_HINT}") from exc

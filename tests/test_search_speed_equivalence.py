@@ -222,3 +222,25 @@ def test_select_top_matches_a_full_sort() -> None:
         ]
         assert ids == expected
         assert values == [float(scores[i]) for i in expected]
+
+
+def test_load_index_shares_token_strings_and_still_rejects_bad_tokens(tmp_path: Path) -> None:
+    import gc
+
+    from index.store import IndexUnavailable, load_index, save_index
+
+    index = make_index([["哈密", "服务站"], ["哈密", "285个"], []])
+    path = tmp_path / "index.json"
+    save_index(index, path)
+    loaded = load_index(path)
+    assert loaded.tokens == index.tokens
+    assert loaded.tokens[0][0] is loaded.tokens[1][0]  # one object per distinct token
+    assert gc.isenabled()
+    assert Searcher(loaded).scores(["哈密"]) == Searcher(index).scores(["哈密"])
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for bad in ([1], [["x"]], "abc", [None], [{"a": 1}]):
+        document["articles"][0]["passages"][0]["tokens"] = bad
+        path.write_text(json.dumps(document), encoding="utf-8")
+        with pytest.raises(IndexUnavailable):
+            load_index(path)
+        assert gc.isenabled()
