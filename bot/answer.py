@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.english import Lexicon, place_within, surnames
 from bot.question import Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
-from index.figures import find_figures
+from index.figures import Figure, find_figures
 from index.search import Hit, Searcher
 from index.store import CorpusIndex
 
@@ -68,6 +68,7 @@ MIN_COVERAGE = 0.6
 MIN_CONFIDENCE = 0.5
 # Words that only say "an amount of money" and are never written next to the amount itself.
 SLOT_WORDS = {"钱", "金额", "多少钱"}
+MONEY_WORDS = {"资金", "经费", "费用", "投资", "款项", "钱款"}
 # Measure words that name what is counted (people, households ...), unlike the generic 个.
 SPECIFIC_UNITS = {
     "名",
@@ -91,6 +92,7 @@ SPECIFIC_UNITS = {
 SENTENCE_ENDS = "。！？!?；;"
 QUOTED_RE = re.compile(r"“([^“”]{2,30})”|《([^《》]{1,30})》|「([^「」]{2,30})」|\"([^\"]{2,30})\"")
 DATE_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
+OBJECT_RE = re.compile(r"[^，,；;。！？!?：:、“”「」《》()（）的了]+")
 CLAUSE_RE = re.compile(r"[^，,；;。！？!?：:]+")
 OPENING_QUOTES = '“「『"《'
 CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
@@ -114,6 +116,11 @@ def clean_question(text: str) -> str:
         if unicodedata.category(c) not in {"Cf", "Cs", "Co", "Cn"}
     )
     return " ".join(kept.split())[:MAX_QUESTION_CHARS]
+
+
+def _same_figure(asked: Figure, written: Figure) -> bool:
+    """The question's "6次" is the article's "六次"; a unit, when the question gives one, must agree."""
+    return asked.value == written.value and (asked.unit is None or asked.unit == written.unit)
 
 
 class Answerer:
@@ -201,12 +208,18 @@ class Answerer:
         for word in question.words:
             if word in SLOT_WORDS or word in question.names:
                 continue
+            if question.kind == "money" and word in MONEY_WORDS:
+                continue  # "投入了多少资金" is answered by "投入5.6亿元"
             weight = self._weight(word, question) * question.importance(word)
             evidence.append((weight, self._word_credit(word, context, question)))
         for name in question.names:
             evidence.append((0.5 * self._weight(name), 1.0))
+        passage_figures = find_figures(context)
+        for figure in question.figures:
+            same = any(_same_figure(figure, f) for f in passage_figures)
+            evidence.append((self.searcher.max_idf, 1.0 if same else 0.0))
         if question.asked_unit:
-            has_unit = any(f.unit == question.asked_unit for f in find_figures(context))
+            has_unit = any(f.unit == question.asked_unit for f in passage_figures)
             evidence.append((0.5 * self._weight(question.asked_unit), 1.0 if has_unit else 0.0))
         total = sum(weight for weight, _ in evidence)
         if not total:
@@ -214,31 +227,45 @@ class Answerer:
         return sum(weight * credit for weight, credit in evidence) / total
 
     def proximity(self, question: Question, text: str, start: int, end: int) -> float:
-        """How close the question's key words sit to a span (1: all adjacent, 0: none present)."""
+        """How close the question's key words (and figures) sit to a span: 1 all adjacent, 0 absent.
+
+        Closeness decays with the distance in characters and counts less from another sentence.
+        """
         words = [w for w in question.words if w not in SLOT_WORDS]
-        if not words:
+        if not words and not question.figures:
             return 0.5
         sentence_start = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
         ends = [i for c in SENTENCE_ENDS if (i := text.find(c, end)) >= 0]
         sentence_end = min(ends) if ends else len(text)
+
+        def closeness(at: int, until: int) -> float:
+            gap = 0 if at < end and until > start else (at - end if at >= end else start - until)
+            near = 1.0 / (1.0 + gap / 8.0)
+            return near if sentence_start <= at < sentence_end else near * 0.4
+
         total = got = 0.0
         for word in words:
             weight = self._weight(word, question) * question.importance(word)
             total += weight
-            best = 0.0
-            for form, score in question.forms(word):
-                for match in re.finditer(re.escape(form), text):
-                    if match.start() < end and match.end() > start:
-                        gap = 0
-                    elif match.start() >= end:
-                        gap = match.start() - end
-                    else:
-                        gap = start - match.end()
-                    closeness = score / (1.0 + gap / 8.0)
-                    if not sentence_start <= match.start() < sentence_end:
-                        closeness *= 0.4
-                    best = max(best, closeness)
-            got += weight * best
+            got += weight * max(
+                (
+                    score * closeness(m.start(), m.end())
+                    for form, score in question.forms(word)
+                    for m in re.finditer(re.escape(form), text)
+                ),
+                default=0.0,
+            )
+        written = find_figures(text) if question.figures else []
+        for figure in question.figures:
+            total += self.searcher.max_idf
+            got += self.searcher.max_idf * max(
+                (
+                    closeness(f.start, f.end)
+                    for f in written
+                    if _same_figure(figure, f) and (f.start, f.end) != (start, end)
+                ),
+                default=0.0,
+            )
         return got / total if total else 0.0
 
     # ------------------------------------------------------------ candidate spans
@@ -252,6 +279,8 @@ class Answerer:
                 surface = text[figure.start : figure.end].strip()
                 if surface in question.normalized:
                     continue  # the question's own figure ("40天保卫战") is not its answer
+                if figure.kind == "date" and kind != "date":
+                    continue  # 2021年 is a year, not "how many years"
                 if question.asked_unit and figure.unit == question.asked_unit:
                     fit = 1.0
                 elif figure.kind == kind and question.asked_unit not in SPECIFIC_UNITS:
@@ -268,7 +297,9 @@ class Answerer:
                     fit = 0.3
                 else:
                     continue
-                end = self._extend_with_noun(question, text, figure.start, figure.end)
+                end = figure.end
+                if figure.kind not in {"ordinal", "duration", "date"}:
+                    end = self._extend_with_noun(question, text, figure.start, figure.end)
                 noun = question.counted_noun
                 if noun and kind in {"count", "ordinal"} and end == figure.end:
                     # the counted thing should sit next to its figure ("荣誉牌近4万个")
@@ -284,6 +315,24 @@ class Answerer:
                 if inner in question.normalized:
                     continue
                 spans.append((match.start(group), match.end(group), 1.0 if kind == "name" else 0.4))
+        if kind == "place":
+            position = 0
+            tags = pos_tokenizer().word_tag_tab
+            for pair in pos_tokenizer().lcut(text):
+                word = pair.word
+                if (pair.flag == "ns" or tags.get(word) == "ns") and len(word) >= 2:
+                    if word not in question.normalized:
+                        spans.append((position, position + len(word), 1.0))
+                position += len(word)
+        if kind == "name":
+            # "连续8年举办军地鹊桥会": what follows the question's own verb names the thing
+            for word in question.words:
+                if not question.pos.get(word, "").startswith("v") or len(word) < 2:
+                    continue
+                for match in re.finditer(re.escape(word), text):
+                    tail = OBJECT_RE.match(text, match.end())
+                    if tail and 2 <= len(tail.group(0)) <= 15:
+                        spans.append((tail.start(), tail.end(), 0.9))
         if kind == "person":
             position, previous = 0, None
             family_names = surnames()

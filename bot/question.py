@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from bot.english import Lexicon, english_kind
-from index.analyzer import STOPWORDS, names, normalize, pos_tokenizer, tokenize
-from index.figures import ASKED_UNIT_RE, UNIT_KIND
+from index.analyzer import STOPWORDS, normalize, pos_tokenizer, tokenize
+from index.figures import ASKED_UNIT_RE, UNIT_KIND, Figure, find_figures
 
 # Checked in order; the first pattern that matches the normalised question decides its kind.
 KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -34,14 +34,21 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("person", re.compile(r"谁|哪位|什么人|哪个人|叫什么名字的人")),
     (
+        "place",
+        re.compile(r"哪(个|座|一个)?(城市|地方|县|市|区|省|州|地区|乡|镇|村)|哪里|哪儿|什么地方"),
+    ),
+    (
         "name",
         re.compile(
-            r"叫什么|什么名字|名称|称为|称作|被誉为|什么品牌|品牌是|口号|哪个|哪家|哪些|是什么"
+            r"叫什么|什么名字|名称|称为|称作|被誉为|什么品牌|品牌是|口号|哪个|哪家|哪些|是什么|"
+            r"什么[\u4e00-\u9fff]{0,2}"
         ),
     ),
     ("count", re.compile(r"多少|几|数量|数目|总数|个数|人数")),
 ]
-FRAME_KINDS = {"name", "person", "date", "duration"}
+FRAME_KINDS = {"name", "person", "date", "duration", "place"}
+PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
+NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
 # Words that only say "the number / size / title of": never written beside the figure itself.
 FRAME_WORDS = frozenset(
@@ -69,6 +76,8 @@ class Question:
     # English words stand for Chinese terms: "stations" -> [("站", 1.0), ("驻地", 1.0)]
     alternatives: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     unknown_names: list[str] = field(default_factory=list)
+    # Figures the question itself writes ("连续6次"), matched by value, not by script
+    figures: list[Figure] = field(default_factory=list)
 
     def forms(self, word: str) -> list[tuple[str, float]]:
         """How a key word may be written in the articles, with the credit each form earns."""
@@ -114,6 +123,21 @@ def _nfkc(text: str) -> str:
     )
 
 
+def question_names(normalized: str) -> list[str]:
+    """Proper names in a question: what jieba tags as one, or a place written without its
+    suffix (大理 for 大理州, which jieba knows as a place)."""
+    tokenizer = pos_tokenizer()
+    tags = tokenizer.word_tag_tab
+    found = []
+    for pair in tokenizer.lcut(normalized):
+        word = pair.word
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        if pair.flag in NAME_TAGS or any(tags.get(word + s) == "ns" for s in PLACE_SUFFIXES):
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
 def question_kind(normalized: str, asked_unit: str | None) -> str:
     for kind, pattern in KIND_PATTERNS:
         if pattern.search(normalized):
@@ -139,6 +163,7 @@ def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
             or QUESTION_WORDS.fullmatch(word)
             or (len(word) == 1 and word in UNIT_KIND)
             or QUESTION_WORDS.search(word)
+            or re.fullmatch(r"[\d.,%]+|[零〇一二两三四五六七八九十百千万亿]+", word)
         ):
             continue
         words.setdefault(word, pair.flag)
@@ -154,25 +179,28 @@ COUNTED_MAX = 10
 def counted_phrase(normalized: str, asked_unit: str | None) -> tuple[str, frozenset[int]]:
     """The words after the question's figure slot, and the offsets where its counted noun may end.
 
-    The counted noun starts right after the slot (not with a verb), stops before a preposition,
-    particle or conjunction ("多少家机构被命名为..." -> 机构), and is at most COUNTED_MAX chars.
+    The counted noun starts right after the slot (not with a verb) and ends at the first noun
+    that a verb, a particle or the end of the question follows ("多少户特困家庭结成..." ->
+    特困家庭, "多少名建国前入伍老战士颁发..." -> 建国前入伍老战士), at most COUNTED_MAX chars.
     """
     slot = ASKED_UNIT_RE.search(normalized) if asked_unit else SLOT_RE.search(normalized)
     if not slot:
         return "", frozenset()
     after = normalized[slot.end() :]
+    pairs = pos_tokenizer().lcut(after)
     ends, position = set(), 0
-    for number, pair in enumerate(pos_tokenizer().lcut(after)):
+    for number, pair in enumerate(pairs):
         flag = pair.flag
-        if flag.startswith(PHRASE_BREAK_FLAGS) or (
-            number == 0 and flag.startswith("v") and flag != "vn"
-        ):
+        if flag.startswith(PHRASE_BREAK_FLAGS) or (number == 0 and flag.startswith("v")):
             break
         position += len(pair.word)
         if position > COUNTED_MAX:
             break
         if flag.startswith(NOUN_FLAGS) and flag != "vn":
             ends.add(position)
+            following = pairs[number + 1].flag if number + 1 < len(pairs) else "x"
+            if following.startswith(("v",) + PHRASE_BREAK_FLAGS):
+                break  # the noun phrase ends here; what follows says what was done to it
     return after, frozenset(ends)
 
 
@@ -187,7 +215,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
     normalized = normalize(text.strip())
     asked = ASKED_UNIT_RE.search(normalized)
     asked_unit = asked.group("unit") if asked else None
-    found_names = names(normalized)
+
     units = {asked_unit} if asked_unit else set()
     kind = question_kind(normalized, asked_unit)
     framed = normalized
@@ -197,7 +225,9 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
     if asked_unit and len(asked_unit) > 1:
         units |= {asked_unit[i:] for i in range(len(asked_unit))}
     words = key_words(framed, units)
+    found_names = question_names(framed)
     after_slot, noun_ends = counted_phrase(normalized, asked_unit)
+    figures = [f for f in find_figures(framed) if f.value > 0]
     return Question(
         text=text,
         normalized=normalized,
@@ -208,6 +238,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
         pos=words,
         after_slot=after_slot,
         noun_ends=noun_ends,
+        figures=figures,
         tokens=tokenize(normalized),
         lang=detect_lang(text),
     )

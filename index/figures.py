@@ -75,7 +75,9 @@ class Figure:
 
     @property
     def kind(self) -> str:
-        """What the figure measures: count, money, area, duration, ordinal, measure, number."""
+        """What the figure measures: count, money, area, duration, ordinal, measure, date, number."""
+        if self.unit == "年" and self.number.isdigit() and len(self.number) == 4:
+            return "date"  # 2022年 is a year, not a duration
         return UNIT_KIND.get(self.unit or "", "number")
 
     @property

@@ -105,18 +105,12 @@ KIND_CASES = [
         "count",
         "64个嘎查村",
         "ordos",
-        marks=pytest.mark.xfail(
-            strict=True, reason="answers 64个嘎查村结成帮扶对子: the span runs on past the noun"
-        ),
     ),
     pytest.param(
         "驻哈部队与多少户特困家庭结成帮扶对子?",
         "count",
         "176户特困家庭",
         "hami",
-        marks=pytest.mark.xfail(
-            strict=True, reason="answers 176户特困家庭结成帮扶对子: the span runs on past the noun"
-        ),
     ),
     ("绵阳帮助多少名退役军人实现就业?", "count", "2870名退役军人", "mianyang"),
     ("汕头有多少支双拥志愿服务队?", "count", "45支", "shantou"),
@@ -194,10 +188,6 @@ def test_each_kind_is_answered_from_the_right_article(answerer, question, kind, 
             "money",
             "5.6亿元",
             "hami",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains: the article writes 累计投入5.6亿元 (no 资金 beside the amount)",
-            ),
         ),
         pytest.param(
             "巴里坤县海子沿乡的牧民是谁?",
@@ -224,21 +214,12 @@ def test_each_kind_is_answered_from_the_right_article(answerer, question, kind, 
             "name",
             "关于进一步做好拥军优属工作的实施意见",
             "dali",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains ('什么文件' is read as kind other; 文件 is not in the passage)",
-            ),
         ),
         pytest.param(
             "连续六次荣膺全国双拥模范城的是哪个城市?",
-            "name",
+            "place",
             "哈密",
             "hami",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains: a place is never an answer span (only quotes, figures, dates, "
-                "people are)",
-            ),
         ),
     ],
 )
@@ -262,19 +243,11 @@ def test_more_answers_users_expect(answerer, question, kind, expected, article):
             "大理州第几次荣获全国双拥模范城称号?",
             {"三次", "第三次"},
             "dali",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="answers 三次荣获: the span runs on over the question's verb after 第几次",
-            ),
         ),
         pytest.param(
             "哈密第几次荣膺全国双拥模范城?",
             {"六次", "第六次"},
             "hami",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="answers 六次荣膺: the span runs on over the question's verb after 第几次",
-            ),
         ),
     ],
 )
@@ -300,11 +273,6 @@ def test_ordinal_answer_is_just_the_ordinal(answerer, question, accepted, articl
             "哈密连续6次荣膺什么称号?",
             "全国双拥模范城",
             "hami",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains, while 哈密连续六次荣膺什么称号? is answered: 6次 does not "
-                "meet 六次 in coverage/proximity",
-            ),
         ),
         # the question writes a Chinese numeral, the article Arabic digits
         ("鄂尔多斯近五年累计发放了多少优抚资金?", "2.6亿元", "ordos"),
@@ -313,11 +281,6 @@ def test_ordinal_answer_is_just_the_ordinal(answerer, question, accepted, articl
             "鄂尔多斯连续十二年开展的慰问活动叫什么?",
             "情暖军营",
             "ordos",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="abstains, while the same question with 12年 is answered: 十二年 does "
-                "not meet 12年",
-            ),
         ),
         ("哈密连续六次荣膺什么称号?", "全国双拥模范城", "hami"),
         ("鄂尔多斯连续12年开展的慰问活动叫什么?", "情暖军营", "ordos"),
@@ -383,11 +346,6 @@ ENTITY_MISMATCH = [
     "哈密打造的双拥品牌叫什么?",
     pytest.param(
         "大理有多少家拥军门店?",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="answers 316家“拥军门店” from the Ordos article: jieba tags 大理 as a "
-            "common noun (n), so it is not a name and the entity filter never applies",
-        ),
     ),
 ]
 ABSENT_SUBJECT = [
@@ -434,11 +392,6 @@ def test_abstains_off_topic(answerer, question):
     assert "抱歉" in render_text(answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers 兵妈妈 (another quoted phrase of the passage) with confidence ~0.93: the "
-    "activity, 军地鹊桥会, is not in quotes, so the bot should abstain rather than guess",
-)
 def test_name_not_in_quotes_is_not_guessed(answerer):
     """Asked which activity runs for 8 years, the bot names it or says nothing, never another."""
     answer = answerer.answer("哈密连续8年举办的活动叫什么?")
@@ -480,19 +433,10 @@ def test_several_fitting_figures_give_the_best_and_alternatives(
         pytest.param(
             "大理为训练基地划拨了多少土地?",
             "dali",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lists 850畝 from the Shantou article as an alternative (大理 is not "
-                "recognised as a name, so other cities' passages are not filtered out)",
-            ),
         ),
         pytest.param(
             "大理为多少名立功官兵家庭送去喜报?",
             "dali",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lists 157名立功官兵 from the Hami article as an alternative",
-            ),
         ),
     ],
 )
@@ -505,10 +449,6 @@ def test_alternatives_stay_with_the_place_asked_about(answerer, question, articl
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="offers 2021年 (a calendar year from the same sentence) as another answer to '最长几年'",
-)
 def test_alternatives_of_a_duration_are_durations(answerer):
     answer = answerer.answer("兵创空间的入驻期限最长几年?")
     assert answer.answer == "3年"
@@ -542,11 +482,6 @@ def test_answers_are_more_confident_than_abstentions(answerer):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="大理有多少家拥军门店? (nothing about Dali's 拥军门店) is answered with confidence "
-    "~0.57, above answerable questions such as 鄂尔多斯驻军植树造林多少亩? (~0.53)",
-)
 def test_confidence_separates_answerable_from_unanswerable(answerer):
     answerable = [(answerer.answer(q).confidence, q) for q in ANSWERABLE]
     unanswerable = [(answerer.answer(q).confidence, q) for q in UNANSWERABLE]

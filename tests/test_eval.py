@@ -41,12 +41,6 @@ def outcomes(index_path: Path) -> dict:
 
 
 def case_param(case: dict):
-    if case["lang"] == "en" and case["answerable"]:
-        return pytest.param(
-            case,
-            id=case["id"],
-            marks=pytest.mark.xfail(strict=False, reason="English questions are issue 7's work"),
-        )
     return pytest.param(case, id=case["id"])
 
 
