@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from index import figures as figures_module
+from index import ingest as ingest_module
+from index import passages as passages_module
 from index.analyzer import analyzer_version, tokenize
 from index.ingest import (
     ARTICLE_SUFFIXES,
@@ -46,7 +50,7 @@ def _previous(index_path: Path) -> dict[tuple[str, str], tuple[ArticleRecord, li
         old = load_index(index_path)
     except IndexUnavailable:
         return {}
-    if old.analyzer != analyzer_version():
+    if old.analyzer != pipeline_version():
         return {}
     by_article: dict[int, tuple[list[Passage], list[list[str]]]] = {}
     for passage, tokens in zip(old.passages, old.tokens, strict=True):
@@ -81,6 +85,17 @@ def _unusable(path: Path, data_dir: Path) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def pipeline_version() -> str:
+    """Changes when the passages or tokens of an unchanged file could change: the analyzer's
+    version and the code that reads, cleans and splits articles. A stored index built by
+    another pipeline is re-read in full."""
+    digest = hashlib.sha256(analyzer_version().encode())
+    for module in (ingest_module, passages_module, figures_module):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def passage_tokens(passage: Passage) -> list[str]:
     """What BM25 sees of a passage: its section heading and its text."""
     return tokenize(f"{passage.heading}\n{passage.text}" if passage.heading else passage.text)
@@ -92,7 +107,7 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory {data_dir} does not exist")
     previous = _previous(index_path)
-    index = CorpusIndex(analyzer=analyzer_version())
+    index = CorpusIndex(analyzer=pipeline_version())
     report = BuildReport()
     seen_digests: dict[str, str] = {}
     resolved_index = index_path.resolve()
