@@ -6,35 +6,41 @@ in a tiny or uniform corpus, so IDFs still <= 0 are raised to a small positive f
 matching passage always outranks a non-matching one. An empty corpus (rank-bm25 divides by
 zero) gives no results; passages scoring 0 are never returned.
 
-Two engines compute the same scores:
+The fast engines compute every term's score contribution to every passage that holds it once,
+at load time, with the same floating-point operations in the same order as rank-bm25, and
+keep them term by term. A query adds up the contributions of its terms in query order, so
+each passage's score is bit for bit the one rank-bm25 computes, in time proportional to the
+postings of the query's terms instead of to the size of the corpus:
 
-* `BM25Matrix` (the default) computes every term's score contribution to every passage that
-  holds it once, at load time, in the same floating-point operations and order as rank-bm25,
-  and keeps them column by column (term -> passages, contributions; a CSC sparse matrix in
-  three numpy arrays). A query adds up the columns of its terms in query order, so each
-  passage's score is bit-for-bit the one rank-bm25 computes, in time proportional to the
-  postings of the query's terms instead of to the size of the corpus; top-k uses
-  `numpy.argpartition`-style selection with ties broken by passage number.
+* `BM25Matrix`: the contributions as a CSC sparse matrix (term -> passages, scores) in three
+  numpy arrays; top-k by `numpy.partition`, ties broken by passage number.
+* `BM25Postings`: the same in plain Python lists, for small indexes (up to
+  `SMALL_CORPUS_TOKENS` tokens), where importing numpy would cost more than the queries.
 * `engine="rank-bm25"` keeps the straightforward path (rank-bm25 scores every passage in
   Python per query); tests use it to prove the rankings and scores identical.
+
+`engine="auto"` (the default) picks `BM25Postings` or `BM25Matrix` by corpus size.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from index.analyzer import tokenize
 from index.passages import Passage
 from index.store import CorpusIndex
 
+if TYPE_CHECKING:
+    import numpy as np
+
 MIN_IDF = 1e-3
-ENGINES = ("matrix", "rank-bm25")
+ENGINES = ("auto", "matrix", "postings", "rank-bm25")
+SMALL_CORPUS_TOKENS = 20_000  # up to here BM25Postings (no numpy import: a faster cold start)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class BM25Matrix:
         b: float = 0.75,
         epsilon: float = 0.25,
     ):
+        import numpy as np
+
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self.corpus_size = len(corpus)
         lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=self.corpus_size)
@@ -162,6 +170,8 @@ class BM25Matrix:
 
     def get_scores(self, query: Iterable[str]) -> np.ndarray:
         """Every passage's score, bit-for-bit rank-bm25's: columns added in query order."""
+        import numpy as np
+
         scores = np.zeros(self.corpus_size)
         indptr, indices, data = self.indptr, self.indices, self.data
         for term in query:
@@ -179,6 +189,78 @@ class BM25Matrix:
         )
 
 
+class BM25Postings:
+    """BM25Matrix's precomputed scores in plain Python: for small indexes, no numpy import.
+
+    Python floats are the same IEEE doubles as numpy's, and every contribution is computed
+    with the same operations in the same order, so the scores are rank-bm25's bit for bit.
+    """
+
+    def __init__(
+        self,
+        corpus: Sequence[Sequence[str]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+    ):
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+        self.corpus_size = len(corpus)
+        self.doc_len = [len(tokens) for tokens in corpus]
+        total = sum(self.doc_len)
+        if not self.corpus_size or not total:
+            raise ValueError("BM25 needs at least one passage with tokens")
+        self.avgdl = total / self.corpus_size
+        self.vocabulary: dict[str, int] = {}
+        counted: list[list[tuple[int, int]]] = []  # term -> [(passage, tf)], passages ascending
+        for doc, tokens in enumerate(corpus):
+            for term, tf in Counter(tokens).items():  # first-occurrence order, as rank-bm25
+                number = self.vocabulary.setdefault(term, len(counted))
+                if number == len(counted):
+                    counted.append([])
+                counted[number].append((doc, tf))
+        idfs, self.average_idf = rank_bm25_idfs(
+            self.corpus_size, [len(p) for p in counted], epsilon
+        )
+        self.idf_list = idfs
+        avgdl, doc_len = self.avgdl, self.doc_len
+        # rank-bm25: idf * (q_freq * (k1 + 1) / (q_freq + k1 * (1 - b + b * doc_len / avgdl)))
+        self.postings = [
+            [
+                (doc, idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len[doc] / avgdl))))
+                for doc, tf in postings
+            ]
+            for idf, postings in zip(idfs, counted, strict=True)
+        ]
+
+    @property
+    def idf(self) -> dict[str, float]:
+        return dict(zip(self.vocabulary, self.idf_list, strict=True))
+
+    def idf_of(self, term: str) -> float | None:
+        number = self.vocabulary.get(term)
+        return None if number is None else self.idf_list[number]
+
+    @property
+    def max_idf(self) -> float:
+        return max(self.idf_list)
+
+    def accumulate(self, query: Iterable[str]) -> dict[int, float]:
+        """Scores of the passages holding a query term, added up in query order."""
+        scores: dict[int, float] = {}
+        get = scores.get
+        for term in query:
+            number = self.vocabulary.get(term)
+            if number is None:
+                continue
+            for doc, contribution in self.postings[number]:
+                scores[doc] = get(doc, 0.0) + contribution
+        return scores
+
+    def get_scores(self, query: Iterable[str]) -> list[float]:
+        scores = self.accumulate(query)
+        return [scores.get(i, 0.0) for i in range(self.corpus_size)]
+
+
 def select_top(
     scores: np.ndarray, k: int, candidates: np.ndarray | None = None
 ) -> tuple[list[int], list[float]]:
@@ -187,6 +269,8 @@ def select_top(
     Order: score descending, then passage number ascending, exactly as a full sort by
     (-score, id) gives; selection is O(n) (`numpy.partition`) and only the k best are sorted.
     """
+    import numpy as np
+
     if candidates is None:
         candidates = np.flatnonzero(scores > 0)
     if k <= 0 or not len(candidates):
@@ -213,8 +297,9 @@ def _reference_bm25(tokens: list[list[str]], k1: float, b: float, epsilon: float
 class Searcher:
     """BM25 over an index's passage tokens.
 
-    `engine="matrix"` (default) is the precomputed `BM25Matrix`; `engine="rank-bm25"` scores
-    with rank-bm25 itself. Both give identical scores and rankings.
+    `engine`: "auto" (default: `BM25Postings` for small indexes, else `BM25Matrix`),
+    "matrix", "postings", or "rank-bm25" (rank-bm25 itself). All give identical scores and
+    rankings.
     """
 
     def __init__(
@@ -223,17 +308,22 @@ class Searcher:
         k1: float = 1.5,
         b: float = 0.75,
         epsilon: float = 0.25,
-        engine: str = "matrix",
+        engine: str = "auto",
     ):
         if engine not in ENGINES:
             raise ValueError(f"unknown BM25 engine {engine!r}; choose from {ENGINES}")
         self.index = index
+        self.bm25: BM25Matrix | BM25Postings | Any | None = None
+        self._articles: Any = None
+        if engine == "auto":
+            small = sum(map(len, index.tokens)) <= SMALL_CORPUS_TOKENS
+            engine = "postings" if small else "matrix"
         self.engine = engine
-        self.bm25: BM25Matrix | Any | None = None
-        self._articles: np.ndarray | None = None
         if index.tokens and any(index.tokens):
             if engine == "matrix":
                 self.bm25 = BM25Matrix(index.tokens, k1=k1, b=b, epsilon=epsilon)
+            elif engine == "postings":
+                self.bm25 = BM25Postings(index.tokens, k1=k1, b=b, epsilon=epsilon)
             else:
                 self.bm25 = _reference_bm25(index.tokens, k1, b, epsilon)
 
@@ -241,7 +331,7 @@ class Searcher:
         """The term's IDF as scoring uses it (after flooring); None for a term no passage has."""
         if self.bm25 is None:
             return None
-        if isinstance(self.bm25, BM25Matrix):
+        if isinstance(self.bm25, BM25Matrix | BM25Postings):
             return self.bm25.idf_of(term)
         value = self.bm25.idf.get(term)
         return None if value is None else float(value)
@@ -251,21 +341,29 @@ class Searcher:
         """The largest IDF in the index (the weight of the rarest term); 1.0 when empty."""
         if self.bm25 is None:
             return 1.0
-        if isinstance(self.bm25, BM25Matrix):
+        if isinstance(self.bm25, BM25Matrix | BM25Postings):
             return self.bm25.max_idf
         return float(max(self.bm25.idf.values())) if self.bm25.idf else 1.0
 
     def score_array(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every passage, in index order, as a float64 array."""
+        """BM25 score of every passage, in index order, as a float64 numpy array."""
+        import numpy as np
+
         if self.bm25 is None or not query_tokens:
             return np.zeros(len(self.index.passages))
         return np.asarray(self.bm25.get_scores(query_tokens), dtype=np.float64)
 
     def scores(self, query_tokens: list[str]) -> list[float]:
         """BM25 score of every passage, in index order."""
+        if self.bm25 is None or not query_tokens:
+            return [0.0] * len(self.index.passages)
+        if isinstance(self.bm25, BM25Postings):
+            return self.bm25.get_scores(query_tokens)
         return self.score_array(query_tokens).tolist()
 
     def _article_of(self) -> np.ndarray:
+        import numpy as np
+
         if self._articles is None or len(self._articles) != len(self.index.passages):
             self._articles = np.fromiter(
                 (p.article for p in self.index.passages),
@@ -286,13 +384,23 @@ class Searcher:
         """
         if top_k <= 0 or self.bm25 is None or not query_tokens:
             return []
+        passages = self.index.passages
+        if isinstance(self.bm25, BM25Postings):
+            scored = [
+                (score, i)
+                for i, score in self.bm25.accumulate(query_tokens).items()
+                if score > 0 and (articles is None or passages[i].article in articles)
+            ]
+            scored.sort(key=lambda pair: (-pair[0], pair[1]))
+            return [Hit(i, passages[i], score) for score, i in scored[:top_k]]
+        import numpy as np
+
         scores = self.score_array(query_tokens)
         candidates = np.flatnonzero(scores > 0)
         if articles is not None and len(candidates):
             wanted = np.fromiter(articles, dtype=np.int64)
             candidates = candidates[np.isin(self._article_of()[candidates], wanted)]
         ids, values = select_top(scores, top_k, candidates)
-        passages = self.index.passages
         return [Hit(i, passages[i], s) for i, s in zip(ids, values, strict=True)]
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:

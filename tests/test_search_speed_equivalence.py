@@ -1,9 +1,10 @@
-"""The fast BM25 core ranks and scores exactly as the straightforward rank-bm25 path (issue 5).
+"""The fast BM25 cores rank and score exactly as the straightforward rank-bm25 path (issue 5).
 
-`Searcher` (precomputed `BM25Matrix`) against `Searcher(engine="rank-bm25")` (rank-bm25 scoring
-every passage per query) and against the original implementation's full sort, on the seed
-corpus, on generated benchmark articles and on hand-made corner cases: identical scores (to
-float tolerance; in practice bit for bit), identical rankings, identical answers.
+`Searcher` with its precomputed engines (`BM25Matrix`, numpy; `BM25Postings`, plain Python;
+"auto" picks one by size) against `Searcher(engine="rank-bm25")` (rank-bm25 scoring every
+passage per query) and against the original implementation's full sort, on the seed corpus,
+on generated benchmark articles and on hand-made corner cases: identical scores (to float
+tolerance; in practice bit for bit), identical rankings, identical answers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.answer import Answerer
 from index.build import build_index, passage_tokens
 from index.ingest import parse_text
 from index.passages import Passage, split_article
-from index.search import MIN_IDF, BM25Matrix, Searcher, select_top
+from index.search import ENGINES, MIN_IDF, BM25Matrix, BM25Postings, Searcher, select_top
 from index.store import ArticleRecord, CorpusIndex
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,9 +58,18 @@ def original_search_tokens(reference: Searcher, query: list[str], top_k: int, ar
     return [(i, score) for score, i in scored[:top_k]]
 
 
+FAST_ENGINES = {"matrix": BM25Matrix, "postings": BM25Postings}
+
+
 def assert_same(index: CorpusIndex, queries: list[list[str]], top_ks=(1, 5, 10, 40)) -> None:
-    fast, reference = Searcher(index), Searcher(index, engine="rank-bm25")
-    assert isinstance(fast.bm25, BM25Matrix)
+    for engine, kind in FAST_ENGINES.items():
+        fast = Searcher(index, engine=engine)
+        assert isinstance(fast.bm25, kind)
+        assert_engine_same(fast, index, queries, top_ks)
+
+
+def assert_engine_same(fast: Searcher, index: CorpusIndex, queries, top_ks) -> None:
+    reference = Searcher(index, engine="rank-bm25")
     assert isinstance(reference.bm25, BM25Okapi)
     vocabulary = {t for tokens in index.tokens for t in tokens}
     for term in vocabulary:
@@ -119,21 +129,36 @@ def test_seed_corpus_random_queries_identical(seed_index: CorpusIndex) -> None:
 
 
 def test_seed_corpus_scores_bit_for_bit(seed_index: CorpusIndex) -> None:
-    fast, reference = Searcher(seed_index), Searcher(seed_index, engine="rank-bm25")
+    reference = Searcher(seed_index, engine="rank-bm25")
     vocabulary = sorted({t for tokens in seed_index.tokens for t in tokens})
-    for query in random_queries(vocabulary, random.Random(11), 100):
-        assert fast.scores(query) == reference.scores(query)
+    for engine in FAST_ENGINES:
+        fast = Searcher(seed_index, engine=engine)
+        for query in random_queries(vocabulary, random.Random(11), 100):
+            assert fast.scores(query) == reference.scores(query)
+            assert [h.score for h in fast.search_tokens(query, 40)] == [
+                h.score for h in reference.search_tokens(query, 40)
+            ]
+
+
+def test_auto_engine_picks_by_size(seed_index: CorpusIndex) -> None:
+    from index import search
+
+    assert isinstance(Searcher(seed_index).bm25, BM25Postings)  # the seeds: small
+    big = make_index([[f"t{i % 997}", f"u{i % 13}"] for i in range(search.SMALL_CORPUS_TOKENS)])
+    assert isinstance(Searcher(big).bm25, BM25Matrix)
 
 
 def test_dev_questions_identical_rankings_and_answers(seed_index: CorpusIndex) -> None:
     from index.analyzer import tokenize
 
-    fast = Answerer(seed_index, Searcher(seed_index))
     reference = Answerer(seed_index, Searcher(seed_index, engine="rank-bm25"))
+    fast = [Answerer(seed_index, Searcher(seed_index, engine=e)) for e in ("auto", *FAST_ENGINES)]
     for question in dev_questions():
         tokens = tokenize(question)
         assert_same(seed_index, [tokens], top_ks=(5, 40))
-        assert fast.answer(question) == reference.answer(question), question
+        expected = reference.answer(question)
+        for answerer in fast:
+            assert answerer.answer(question) == expected, question
 
 
 def test_generated_articles_identical() -> None:
@@ -151,37 +176,40 @@ def test_negative_and_zero_idfs_are_floored_as_before() -> None:
     # the average IDF is negative here, so rank-bm25's own floor is negative too.
     tokens = [["a", "b"], ["a", "b", "c"], ["a"], ["d", "d"]]
     index = make_index(tokens, passages_per_article=2)
-    fast = Searcher(index)
-    for term in "abcd":
-        assert fast.idf(term) > 0
-    assert fast.idf("a") >= MIN_IDF
+    for engine in FAST_ENGINES:
+        fast = Searcher(index, engine=engine)
+        for term in "abcd":
+            assert fast.idf(term) > 0
+        assert fast.idf("a") >= MIN_IDF
+        assert [h.passage_id for h in fast.search_tokens(["a"], 10)] == [2, 0, 1]
     assert_same(index, [["a"], ["b"], ["a", "b"], ["c", "a"], ["d"], ["a", "a", "x"]])
-    assert [h.passage_id for h in fast.search_tokens(["a"], 10)] == [2, 0, 1]
 
 
 def test_ties_break_by_passage_number() -> None:
     tokens = [["x", "y"]] * 30 + [["x"]] * 7 + [["z"]]
     index = make_index(tokens)
     assert_same(index, [["x"], ["y"], ["x", "y"], ["z", "x"]], top_ks=(1, 3, 10, 29, 30, 31, 100))
-    hits = Searcher(index).search_tokens(["x"], 12)
-    # the seven shorter passages score higher; then the tied longer ones, in passage order
-    assert [h.passage_id for h in hits] == list(range(30, 37)) + list(range(5))
+    for engine in FAST_ENGINES:
+        hits = Searcher(index, engine=engine).search_tokens(["x"], 12)
+        # the seven shorter passages score higher; then the tied longer ones, in passage order
+        assert [h.passage_id for h in hits] == list(range(30, 37)) + list(range(5))
 
 
 def test_empty_passages_and_empty_queries() -> None:
     index = make_index([["a"], [], ["b", "a"], []])
     assert_same(index, [["a"], ["b"], ["a", "b", "b"]])
-    fast = Searcher(index)
-    assert fast.search_tokens([], 5) == []
-    assert fast.scores([]) == [0.0] * 4
-    assert fast.search_tokens(["nothing"], 5) == []
-    assert fast.search_tokens(["a"], 0) == []
+    for engine in ENGINES:
+        searcher = Searcher(index, engine=engine)
+        assert searcher.search_tokens([], 5) == []
+        assert searcher.scores([]) == [0.0] * 4
+        assert searcher.search_tokens(["nothing"], 5) == []
+        assert searcher.search_tokens(["a"], 0) == []
 
 
 def test_empty_index_has_no_bm25() -> None:
     for tokens in ([], [[], []]):
         index = make_index(tokens)
-        for engine in ("matrix", "rank-bm25"):
+        for engine in ENGINES:
             searcher = Searcher(index, engine=engine)
             assert searcher.bm25 is None
             assert searcher.search_tokens(["a"], 5) == []
@@ -199,11 +227,13 @@ def test_bm25_idf_dict_matches_rank_bm25() -> None:
     rng = random.Random(9)
     tokens = [[f"t{rng.randint(0, 40)}" for _ in range(rng.randint(0, 12))] for _ in range(200)]
     index = make_index(tokens)
-    fast, reference = Searcher(index), Searcher(index, engine="rank-bm25")
-    assert list(fast.bm25.idf) == list(reference.bm25.idf)  # same terms, same order
-    assert list(fast.bm25.idf.values()) == list(reference.bm25.idf.values())
-    assert fast.bm25.avgdl == reference.bm25.avgdl
-    assert fast.bm25.average_idf == reference.bm25.average_idf
+    reference = Searcher(index, engine="rank-bm25")
+    for engine in FAST_ENGINES:
+        fast = Searcher(index, engine=engine)
+        assert list(fast.bm25.idf) == list(reference.bm25.idf)  # same terms, same order
+        assert list(fast.bm25.idf.values()) == list(reference.bm25.idf.values())
+        assert fast.bm25.avgdl == reference.bm25.avgdl
+        assert fast.bm25.average_idf == reference.bm25.average_idf
     queries = random_queries(sorted({t for p in tokens for t in p}), rng, 200)
     assert_same(index, queries)
 
