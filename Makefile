@@ -23,6 +23,17 @@ $(STAMP): pyproject.toml
 index: $(STAMP)
 	$(BIN)/qabot index build
 
+# Benchmarks (docs/PERFORMANCE.md): rank-bm25, bm25s and qabot side by side, cold start.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --smoke
+
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 lint: $(STAMP)
 	$(BIN)/ruff check bot index tests
 	$(BIN)/ruff format --check bot index tests

@@ -49,10 +49,14 @@ PROVINCES = {
     "西藏": "拉萨 日喀则 昌都 林芝 山南 那曲",
 }
 COUNTY_HEADS = "东 西 南 北 新 永 安 长 青 平 宁 和 清 丰 兴 定 泰 顺 嘉 福 德 康 昌 隆 乐 怀 会 通 临 阳".split()
-COUNTY_TAILS = "河 山 川 原 源 江 城 水 林 泉 峰 岭 湖 阳 宁 安 丰 化 远 平 乡 台 池 坪 营 塘 桥 沟".split()
+COUNTY_TAILS = (
+    "河 山 川 原 源 江 城 水 林 泉 峰 岭 湖 阳 宁 安 丰 化 远 平 乡 台 池 坪 营 塘 桥 沟".split()
+)
 SURNAMES = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 彭 曾 肖 田 董 袁 潘 于 蒋 蔡 余 杜 叶 程 苏 魏 吕 丁 任 沈 姚 卢 姜 崔 钟 谭 陆 汪 范 金 石".split()
 GIVEN = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 涛 明 超 秀 霞 平 刚 桂 英 华 建 国 志 文 海 晓 红 玉 兰 春 梅 斌 鹏 辉 宇 浩 凯 健 俊 帆 帅 旭 宁 龙 林 欣 雪 婷 琳 晨 阳 峰 磊 鑫 博 东 亮 成 飞 彬 云 福 荣 胜 德 斌".split()
-UNITS_MILITARY = "边防团 守备营 武警支队 消防救援支队 预备役团 人武部 警备区 通信连 工兵营 训练基地".split()
+UNITS_MILITARY = (
+    "边防团 守备营 武警支队 消防救援支队 预备役团 人武部 警备区 通信连 工兵营 训练基地".split()
+)
 FACILITIES = "服务站 服务中心 驿站 示范点 工作室 活动室 图书室 卫生室 培训基地 孵化园".split()
 PEOPLE = "志愿者 退役军人 军属 烈属 官兵 民兵 网格员 技术员 乡村医生 创业青年 农技员 讲解员".split()
 GOODS = "慰问物资 医疗设备 图书 农机具 种苗 冬衣 防汛物资 应急药品 净水设备 课桌椅".split()
@@ -68,7 +72,9 @@ SECTION_HEADS = [
     "服务下沉,织密{facility}“{f}”",
     "科技赋能,跑出{place}“{g}”",
 ]
-HEAD_PHRASES = "四梁八柱 强后方 保障网 新沃土 同心圆 服务网 加速度 新样板 硬支撑 暖心桥 连心线 新高地".split()
+HEAD_PHRASES = (
+    "四梁八柱 强后方 保障网 新沃土 同心圆 服务网 加速度 新样板 硬支撑 暖心桥 连心线 新高地".split()
+)
 TOPICS = {
     "双拥": "退役军人事务局 双拥办 军供站 光荣之家 拥军门店 荣誉牌 优抚对象 随军家属 军人子女",
     "乡村振兴": "合作社 示范村 产业园 特色种植 养殖基地 电商服务站 光伏电站 高标准农田 农家书屋",
@@ -157,20 +163,48 @@ class _Writer:
         unit = r.choice(UNITS_MILITARY)
         year = r.randint(self.year - 6, self.year)
         templates = [
-            lambda: f"全市{r.choice(VERBS_BUILD)}{self.count(facility)}、{self.count(noun, '个', 2, 400)},构建起横向到边、纵向到底的服务网络。",
-            lambda: f"{year}年,{city}市累计投入{self.money(noun)},为驻{city[0]}{unit}升级{noun}、完善{facility}。",
-            lambda: f"在{county}{r.choice('东西南北')}{r.choice(COUNTY_TAILS)}乡,{people}{person}家的{noun}从{r.randint(3, 60)}处增加到{r.randint(61, 300)}处,日子越过越红火。",
-            lambda: f"{self.count(people, '名', 20, 9000)}活跃在{county}的社区乡村,形成“政府主导+社会参与”的{self.topic}新生态。",
-            lambda: f"{city}市{r.choice(VERBS_HELP)}{self.count('户' + r.choice(['困难家庭', '军属家庭', '脱贫户']), '', 5, 3000)}次,送去价值{self.money(r.choice(GOODS))}的{r.choice(GOODS)}。",
-            lambda: f"市政府第一时间划拨{self.area(noun)}土地用于{noun}建设,仅用{r.randint(30, 400)}天就完成场地平整、水电接通等基础工程。",
-            lambda: f"“{r.choice(SLOGANS)},{r.choice(SLOGANS)}”,{unit}{person}说,{city}人把{self.topic}当成自己的事。",
-            lambda: f"截至{year}年{r.randint(1, 12)}月,{county}已建成{self.count(noun, '座', 2, 150)},覆盖{r.randint(40, 100)}%的行政村。",
-            lambda: f"{person}是{county}{r.choice(self.topic_nouns)}的负责人,{r.randint(3, 30)}年来带领{self.count(people, '名', 5, 800)}走出了一条{r.choice(SLOGANS)}的新路。",
-            lambda: f"近{r.randint(2, 9)}年,{city}累计安置{self.count('转业军官', '名', 5, 300)}、{self.count('士官', '名', 5, 300)}到机关事业单位,安置率达{r.randint(90, 100)}%。",
-            lambda: f"{county}{noun}经过{self.money(noun)}升级改造,成为{self.province}{r.choice(['爱国主义教育基地', '示范项目', '重点工程', '标杆单位'])}。",
-            lambda: f"每年{r.choice(['清明', '八一', '春节', '国庆', '烈士纪念日'])},{r.randint(2, 130)}万余人次参与“{r.choice(SLOGANS)}”主题活动,{self.count(people, '名', 10, 5000)}报名服务。",
-            lambda: f"{city}{r.choice(['日报', '融媒体中心', '电视台'])}开设“{r.choice(SLOGANS)}”“最美{people}”等专栏,宣传{self.count('先进典型', '名', 10, 200)}。",
-            lambda: f"{year}年{r.randint(1, 12)}月{r.randint(1, 28)}日,{unit}官兵{r.randint(50, 9000)}人次奔赴{county},参与{noun}建设和抢险救灾。",
+            lambda: (
+                f"全市{r.choice(VERBS_BUILD)}{self.count(facility)}、{self.count(noun, '个', 2, 400)},构建起横向到边、纵向到底的服务网络。"
+            ),
+            lambda: (
+                f"{year}年,{city}市累计投入{self.money(noun)},为驻{city[0]}{unit}升级{noun}、完善{facility}。"
+            ),
+            lambda: (
+                f"在{county}{r.choice('东西南北')}{r.choice(COUNTY_TAILS)}乡,{people}{person}家的{noun}从{r.randint(3, 60)}处增加到{r.randint(61, 300)}处,日子越过越红火。"
+            ),
+            lambda: (
+                f"{self.count(people, '名', 20, 9000)}活跃在{county}的社区乡村,形成“政府主导+社会参与”的{self.topic}新生态。"
+            ),
+            lambda: (
+                f"{city}市{r.choice(VERBS_HELP)}{self.count('户' + r.choice(['困难家庭', '军属家庭', '脱贫户']), '', 5, 3000)}次,送去价值{self.money(r.choice(GOODS))}的{r.choice(GOODS)}。"
+            ),
+            lambda: (
+                f"市政府第一时间划拨{self.area(noun)}土地用于{noun}建设,仅用{r.randint(30, 400)}天就完成场地平整、水电接通等基础工程。"
+            ),
+            lambda: (
+                f"“{r.choice(SLOGANS)},{r.choice(SLOGANS)}”,{unit}{person}说,{city}人把{self.topic}当成自己的事。"
+            ),
+            lambda: (
+                f"截至{year}年{r.randint(1, 12)}月,{county}已建成{self.count(noun, '座', 2, 150)},覆盖{r.randint(40, 100)}%的行政村。"
+            ),
+            lambda: (
+                f"{person}是{county}{r.choice(self.topic_nouns)}的负责人,{r.randint(3, 30)}年来带领{self.count(people, '名', 5, 800)}走出了一条{r.choice(SLOGANS)}的新路。"
+            ),
+            lambda: (
+                f"近{r.randint(2, 9)}年,{city}累计安置{self.count('转业军官', '名', 5, 300)}、{self.count('士官', '名', 5, 300)}到机关事业单位,安置率达{r.randint(90, 100)}%。"
+            ),
+            lambda: (
+                f"{county}{noun}经过{self.money(noun)}升级改造,成为{self.province}{r.choice(['爱国主义教育基地', '示范项目', '重点工程', '标杆单位'])}。"
+            ),
+            lambda: (
+                f"每年{r.choice(['清明', '八一', '春节', '国庆', '烈士纪念日'])},{r.randint(2, 130)}万余人次参与“{r.choice(SLOGANS)}”主题活动,{self.count(people, '名', 10, 5000)}报名服务。"
+            ),
+            lambda: (
+                f"{city}{r.choice(['日报', '融媒体中心', '电视台'])}开设“{r.choice(SLOGANS)}”“最美{people}”等专栏,宣传{self.count('先进典型', '名', 10, 200)}。"
+            ),
+            lambda: (
+                f"{year}年{r.randint(1, 12)}月{r.randint(1, 28)}日,{unit}官兵{r.randint(50, 9000)}人次奔赴{county},参与{noun}建设和抢险救灾。"
+            ),
         ]
         return r.choice(templates)()
 
@@ -199,7 +233,9 @@ class _Writer:
         r = self.rng
         slogan = r.choice(SLOGANS)
         title = f"{self.topic}巡礼{self.province}{self.city}市:{slogan} {r.choice(SLOGANS)}谱新篇"
-        source = r.choice([f"{self.city}市融媒体中心", f"{self.province}日报", f"中国{self.city}网"])
+        source = r.choice(
+            [f"{self.city}市融媒体中心", f"{self.province}日报", f"中国{self.city}网"]
+        )
         lines = [
             title,
             f"来源:{source}",
@@ -233,7 +269,11 @@ def write_corpus(directory: Path, count: int, seed: int = 20241122) -> list[Gene
 
 
 QUESTION_FORMS = {
-    "count": ["{place}有多少{unit}{noun}?", "{place}共有几{unit}{noun}?", "{place}{noun}有多少{unit}?"],
+    "count": [
+        "{place}有多少{unit}{noun}?",
+        "{place}共有几{unit}{noun}?",
+        "{place}{noun}有多少{unit}?",
+    ],
     "money": ["{place}在{noun}上投入了多少钱?", "{place}为{noun}花了多少资金?"],
     "area": ["{place}为{noun}划拨了多少亩土地?"],
 }
