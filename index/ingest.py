@@ -73,13 +73,19 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None:
         raise UnreadableFile("unknown text encoding")
-    text = str(best)
-    if _looks_garbled(text):
-        raise UnreadableFile(f"undecodable text (best guess {best.encoding})")
-    return text
+    # In detector order, the first guess that reads as text. Short GBK/Big5 texts are often
+    # guessed as BOM-less UTF-16 or Shift-JIS (half-width katakana), which are never right here.
+    for match in results:
+        if match.encoding.startswith(("utf_16", "utf_32")):
+            continue  # UTF-16/32 files carry a BOM (handled above)
+        text = str(match)
+        if not _looks_garbled(text):
+            return text
+    raise UnreadableFile(f"undecodable text (best guess {best.encoding})")
 
 
 def _looks_garbled(text: str) -> bool:
@@ -89,7 +95,9 @@ def _looks_garbled(text: str) -> bool:
     bad = sum(
         1
         for c in sample
-        if c == "\ufffd" or (unicodedata.category(c) in {"Cc", "Co", "Cs"} and c not in "\n\r\t\f")
+        if c == "\ufffd"
+        or "\uff61" <= c <= "\uff9f"  # half-width katakana: Big5/GBK bytes read as Shift-JIS
+        or (unicodedata.category(c) in {"Cc", "Co", "Cs"} and c not in "\n\r\t\f")
     )
     return bad / len(sample) > 0.02
 
@@ -177,13 +185,17 @@ def _strip_tags(html: str) -> str:
 
 def markdown_to_text(text: str) -> str:
     """Plain text of Markdown: headings, emphasis, links and images reduced to their words."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.MULTILINE)
-    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.MULTILINE)
-    text = re.sub(r"(\*\*|__|`)", "", text)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)
     text = re.sub(r"^\s*(-{3,}|\*{3,}|_{3,})\s*$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s{0,3}\[[^\]]+\]:\s*\S.*$", "", text, flags=re.MULTILINE)  # [1]: url
+    text = re.sub(r"!\[[^\]]*\](\([^)]*\)|\[[^\]]*\])", "", text)
+    text = re.sub(r"\[([^\]]*)\](\([^)]*\)|\[[^\]]*\])", r"\1", text)
+    text = re.sub(
+        r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)([ \t]+#+)?[ \t]*$", r"\1", text, flags=re.MULTILINE
+    )
+    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"\*(?=\S)([^*\n]*?\S)\*", r"\1", text)  # *emphasis*
     return text
 
 
@@ -195,13 +207,19 @@ _PINYIN_LETTERS = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńň�
 _TONE_MARKS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")
 PINYIN_GLOSS_RE = re.compile(rf"(?<=[\u4e00-\u9fff])[(（]([{_PINYIN_LETTERS}'’ ]{{1,60}})[)）]")
 BOILERPLATE_RE = re.compile(
-    r"^[【\[（(]?\s*(您?当前(的)?位置|所在位置|首页\s*[>»]|分享到|分享至|扫一扫|微信扫|打印|关闭(窗口|本页)?$|"
-    r"字号|【?\s*大\s*中\s*小|上一篇|下一篇|相关(新闻|推荐|阅读|文章|链接|报道)|最新相关|"
-    r"热点推荐|推荐阅读|延伸阅读|评论列表|暂无评论|发表评论|网友评论|我要评论|登录|注册|"
-    r"版权所有|copyright|©|.*icp备|点击(查看|进入)|返回(顶部|首页)|收藏|举报|"
+    r"^[【\[（(]?\s*(您?当前(的)?位置|所在位置|首页\s*[>»]|分享到|分享至|关闭(窗口|本页)?$|"
+    r"【?\s*大\s*中\s*小|上一篇|下一篇|最新相关|"
+    r"热点推荐|推荐阅读|延伸阅读|评论列表|暂无评论|发表评论|网友评论|我要评论|"
+    r"版权所有|copyright|©|.*icp备|返回(顶部|首页)|"
     r"(责任)?编辑\s*[:：]|责编\s*[:：]|审核\s*[:：]|校对\s*[:：]|监制\s*[:：]|[一二三终]审\s*[:：]|"
     r"本文来源|原标题\s*[:：]|【?纠错】?$|欢迎$|你\s*发表评论|阅读(量|数)?\s*[:：]?\s*\d*$)",
     re.IGNORECASE,
+)
+# Page furniture whose first word can also start a sentence of the article ("注册志愿者达...",
+# "相关报道显示..."): only a line that does not end like a sentence is furniture.
+NAV_WORD_RE = re.compile(
+    r"^[【\[（(]?\s*(扫一扫|微信扫|打印|字号|相关(新闻|推荐|阅读|文章|链接|报道)|登录|注册|"
+    r"点击(查看|进入)|收藏|举报)"
 )
 BREADCRUMB_RE = re.compile(r"(>>|»|\s>\s).*(>>|»|\s>\s)|^[^。，,]{0,40}(>>|»)[^。，,]{0,40}$")
 SOURCE_RE = re.compile(r"(?:来源|來源|稿源|出处|出處|信息来源)\s*[:：]\s*([^\s:：|]{2,40})")
@@ -269,6 +287,8 @@ def _key(text: str) -> str:
 
 def _is_boilerplate(line: str) -> bool:
     if BOILERPLATE_RE.search(line) and len(line) <= 60:
+        return True
+    if NAV_WORD_RE.search(line) and len(line) <= 60 and not _ends_sentence(line):
         return True
     return bool(BREADCRUMB_RE.search(line)) and len(line) <= 80
 
