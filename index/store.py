@@ -36,6 +36,10 @@ class IndexUnavailable(Exception):
     """The index cannot be used; the message names the problem and the fix."""
 
 
+class IndexNotSaved(IndexUnavailable, OSError):
+    """The index could not be written; the message names the path, the cause and the fix."""
+
+
 @dataclass
 class ArticleRecord:
     """An indexed article's metadata; its passages live in `CorpusIndex.passages`."""
@@ -115,8 +119,22 @@ class CorpusIndex:
 
 
 def save_index(index: CorpusIndex, path: Path) -> None:
-    """Write `index` to `path` atomically (temporary file, fsync, rename)."""
+    """Write `index` to `path` atomically (temporary file, fsync, rename).
+
+    Raises `IndexNotSaved` (an `IndexUnavailable` and an `OSError`) when the file cannot be
+    written; an index already at `path` is then left as it was.
+    """
     path = Path(path)
+    try:
+        _write_atomically(index, path)
+    except OSError as exc:
+        raise IndexNotSaved(
+            f"cannot write the index at {path} ({exc.strerror or exc}): "
+            "choose a writable index path (--index or QABOT_INDEX_PATH)"
+        ) from exc
+
+
+def _write_atomically(index: CorpusIndex, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(index.to_json(), ensure_ascii=False, separators=(",", ":"))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

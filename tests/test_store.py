@@ -1,0 +1,278 @@
+"""The index file: a round trip keeps everything; a missing, old, corrupt or truncated file is
+reported in one line naming the fix; a save that fails leaves the previous index whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from index.build import build_index
+from index.passages import Passage
+from index.store import (
+    INDEX_VERSION,
+    ArticleRecord,
+    CorpusIndex,
+    IndexUnavailable,
+    load_index,
+    save_index,
+)
+
+FIX = "qabot index build"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No QABOT_* variables or .env file of the developer's leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def small_index() -> CorpusIndex:
+    index = CorpusIndex(analyzer="test-analyzer", created="2024-08-01T10:40:00+00:00")
+    index.articles = [
+        ArticleRecord("hami.txt", "a" * 64, "双拥花开哈密城", None, "新疆维吾尔自治区双拥办", None),
+        ArticleRecord("sub/張掖.html", "b" * 64, "军民同心 鱼水情深", "2024-08-01", None, "段晓梅"),
+    ]
+    index.passages = [
+        Passage(0, 0, "全市建成4个退役军人服务中心、285个服务站。", None),
+        Passage(0, 1, "捐赠牛羊216头(只)、物资610万元。", "乡村振兴,书写军民共建“同心圆”"),
+        Passage(1, 0, '投入资金1.6亿元完成人武部营房改建。\n"引号" \\ 反斜杠', "强化服务"),
+    ]
+    index.tokens = [["285个", "285", "个", "服务站"], ["216头", "牛羊"], ["1.6亿元", "1.6亿", "元"]]
+    return index
+
+
+def as_tuple(index: CorpusIndex):
+    return index.articles, index.passages, index.tokens, index.analyzer, index.created
+
+
+# ------------------------------------------------------------------ round trip
+
+
+def test_round_trip_keeps_everything(tmp_path):
+    index = small_index()
+    path = tmp_path / "nested" / "dir" / "index.json"
+    save_index(index, path)
+    assert as_tuple(load_index(path)) == as_tuple(index)
+
+
+def test_round_trip_of_the_seed_index(seed_index, tmp_path):
+    index = load_index(seed_index)
+    copy = tmp_path / "copy.json"
+    save_index(index, copy)
+    again = load_index(copy)
+    assert as_tuple(again) == as_tuple(index)
+    assert len(again.articles) == 2 and len(again.passages) > 20
+
+
+def test_index_file_is_readable_json_not_pickle(tmp_path):
+    path = tmp_path / "index.json"
+    save_index(small_index(), path)
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    assert document["format"] == "qabot-index" and document["version"] == INDEX_VERSION
+    assert "285个服务站" in text  # Chinese stored as itself, not \\u escapes
+
+
+def test_save_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "index.json"
+    save_index(small_index(), path)
+    save_index(small_index(), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]
+
+
+# ------------------------------------------------------------------ unusable index files
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def document(**changes) -> str:
+    base = json.loads(json.dumps(small_index().to_json()))
+    base.update(changes)
+    return json.dumps(base, ensure_ascii=False)
+
+
+BAD_INDEXES = {
+    "empty": "",
+    "garbage": "this is not json at all",
+    "binary": bytes(range(256)),
+    "not-an-object": "[1, 2, 3]",
+    "other-json": '{"hello": "world"}',
+    "old-version": document(version=0),
+    "newer-version": document(version=INDEX_VERSION + 1),
+    "no-version": document(version=None),
+    "articles-missing": json.dumps(
+        {"format": "qabot-index", "version": INDEX_VERSION, "analyzer": "x"}
+    ),
+    "articles-wrong-type": document(articles="nope"),
+    "tokens-wrong-type": document(
+        articles=[
+            {
+                "path": "a.txt",
+                "sha256": "0",
+                "title": "t",
+                "passages": [{"text": "x", "heading": None, "tokens": [1, 2]}],
+            }
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("content", BAD_INDEXES.values(), ids=BAD_INDEXES.keys())
+def test_bad_index_is_unavailable_with_the_fix(tmp_path, content):
+    path = write(tmp_path / "index.json", content)
+    with pytest.raises(IndexUnavailable) as caught:
+        load_index(path)
+    message = str(caught.value)
+    assert FIX in message and "index.json" in message
+    assert "\n" not in message
+
+
+def test_version_mismatch_says_which_versions(tmp_path):
+    path = write(tmp_path / "index.json", document(version=INDEX_VERSION + 1))
+    with pytest.raises(IndexUnavailable, match=f"version {INDEX_VERSION + 1}"):
+        load_index(path)
+
+
+def test_truncated_index_is_unavailable(seed_index, tmp_path):
+    data = seed_index.read_bytes()
+    for cut in (len(data) // 2, len(data) - 1, 10):
+        path = write(tmp_path / f"cut-{cut}.json", data[:cut])
+        with pytest.raises(IndexUnavailable, match=FIX):
+            load_index(path)
+
+
+def test_missing_index_is_unavailable(tmp_path):
+    with pytest.raises(IndexUnavailable) as caught:
+        load_index(tmp_path / "never-built.json")
+    assert FIX in str(caught.value) and "never-built.json" in str(caught.value)
+
+
+def test_directory_in_place_of_the_index_is_unavailable(tmp_path):
+    (tmp_path / "index.json").mkdir()
+    with pytest.raises(IndexUnavailable, match=FIX):
+        load_index(tmp_path / "index.json")
+
+
+COMMANDS = [
+    ["ask", "哈密有多少个服务站?"],
+    ["ask", "--json", "哈密有多少个服务站?"],
+    ["search", "服务站"],
+    ["sources"],
+    ["index", "stats"],
+]
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage", "truncated", "newer-version"])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_cli_reports_a_bad_index_in_one_line(tmp_path, capsys, seed_index, case, command):
+    path = tmp_path / "index.json"
+    if case == "truncated":
+        write(path, seed_index.read_bytes()[:1000])
+    elif case != "missing":
+        write(path, BAD_INDEXES[case])
+    status = main([*command, "--index", str(path)])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert FIX in lines[0] and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ saves that fail
+
+
+@pytest.fixture
+def existing_index(tmp_path) -> Path:
+    path = tmp_path / "store" / "index.json"
+    save_index(small_index(), path)
+    return path
+
+
+def _boom(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["index.store.json.dumps", "index.store.os.replace", "index.store.os.fsync"],
+)
+def test_failed_save_leaves_the_old_index_whole(existing_index, monkeypatch, target):
+    before = existing_index.read_bytes()
+    bigger = small_index()
+    bigger.articles[0].title = "改过的标题"
+    monkeypatch.setattr(target, _boom)
+    with pytest.raises((OSError, IndexUnavailable)):
+        save_index(bigger, existing_index)
+    monkeypatch.undo()
+    assert existing_index.read_bytes() == before
+    assert load_index(existing_index).articles[0].title == "双拥花开哈密城"
+    assert [p.name for p in existing_index.parent.iterdir()] == ["index.json"]
+
+
+def test_failed_write_midway_leaves_the_old_index_whole(existing_index, monkeypatch):
+    before = existing_index.read_bytes()
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.stream.close()
+
+        def write(self, text):
+            self.stream.write(text[: len(text) // 2])
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("index.store.os.fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
+    with pytest.raises((OSError, IndexUnavailable)):
+        save_index(small_index(), existing_index)
+    monkeypatch.undo()
+    assert existing_index.read_bytes() == before
+    assert [p.name for p in existing_index.parent.iterdir()] == ["index.json"]
+
+
+def test_build_that_cannot_save_keeps_the_old_index(seed_dir, tmp_path, monkeypatch):
+    data = tmp_path / "articles"
+    shutil.copytree(seed_dir, data)
+    path = tmp_path / "index.json"
+    build_index(data, path)
+    before = path.read_bytes()
+    (data / "extra.txt").write_text(
+        "青山县双拥工作综述\n青山县共建成128个退役军人服务站，投入资金2.3亿元。\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr("index.store.os.replace", _boom)
+    with pytest.raises((OSError, IndexUnavailable)):
+        build_index(data, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert len(load_index(path).articles) == 2
+
+
+def test_unwritable_index_path_is_reported_with_the_fix(tmp_path):
+    (tmp_path / "index.json").mkdir()  # a folder where the file should go
+    with pytest.raises(IndexUnavailable) as caught:
+        save_index(small_index(), tmp_path / "index.json")
+    assert isinstance(caught.value, OSError)  # callers that handle OSError still do
+    message = str(caught.value)
+    assert "index.json" in message and "--index" in message and "\n" not in message
+    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]
