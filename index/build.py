@@ -111,6 +111,7 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     report = BuildReport()
     seen_digests: dict[str, str] = {}
     resolved_index = index_path.resolve()
+    files: list[tuple[Path, str, str]] = []
     for path in iter_article_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
         if path.resolve() == resolved_index:
@@ -124,8 +125,17 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
         except OSError as exc:
             report.skipped.append((relative, f"cannot read: {exc.strerror or exc}"))
             continue
-        if digest in seen_digests:
-            report.skipped.append((relative, f"same content as {seen_digests[digest]}"))
+        files.append((path, relative, digest))
+    # Of several files with the same bytes, the one already indexed stays indexed (a new copy
+    # is the duplicate, whatever its name); otherwise the first in path order.
+    present = {(relative, digest) for _, relative, digest in files}
+    for key in previous:
+        if key in present:
+            seen_digests.setdefault(key[1], key[0])
+    for path, relative, digest in files:
+        owner = seen_digests.get(digest)
+        if owner is not None and owner != relative:
+            report.skipped.append((relative, f"same content as {owner}"))
             continue
         number = len(index.articles)
         cached = previous.get((relative, digest))
@@ -156,6 +166,7 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}
     report.removed = sum(1 for key in previous if key not in current)
+    report.skipped.sort()
     for relative, reason in report.skipped:
         log.info("skipped %s: %s", relative, reason)
     save_index(index, index_path)
