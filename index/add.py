@@ -26,7 +26,11 @@ class AddError(Exception):
 def safe_filename(name: str, default_suffix: str = ".txt") -> str:
     """A file name that stays inside the data directory and keeps an article suffix."""
     name = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
-    name = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name).strip().lstrip(".-_ ")
+    name = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name)
+    # invisible format characters (U+202E right-to-left override, zero-width spaces) would
+    # make a name read differently from what it is
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cf", "Cc"})
+    name = name.strip().lstrip(".-_ ")
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
@@ -78,12 +82,16 @@ def add_file(source: Path, data_dir: Path) -> Path:
 
 def check_url(url: str, allow_private: bool = False) -> str:
     """Refuse non-http(s) links and, unless allowed, hosts that resolve to private addresses."""
-    parsed = urlparse(url.strip())
+    try:
+        parsed = urlparse(url.strip())
+        port = parsed.port
+    except ValueError as exc:  # "http://[::1", a port out of range
+        raise AddError(f"not a valid link ({exc})") from exc
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise AddError("only http:// and https:// links can be added")
     if not allow_private:
         try:
-            infos = socket.getaddrinfo(parsed.hostname, parsed.port or 80, proto=socket.IPPROTO_TCP)
+            infos = socket.getaddrinfo(parsed.hostname, port or 80, proto=socket.IPPROTO_TCP)
         except socket.gaierror as exc:
             raise AddError(f"cannot resolve {parsed.hostname}") from exc
         for info in infos:

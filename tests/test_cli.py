@@ -1,0 +1,416 @@
+"""The `qabot` command as a user runs it: build, add, stats, sources, search, ask, chat.
+
+A few tests run the installed `qabot` script in a subprocess (the real entry point, settings
+from the environment); the rest call `bot.cli.main` in-process for speed. Everything runs in
+temporary folders; the repository's own `data/` is never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+QABOT = Path(sys.executable).with_name("qabot")
+HAMI = "hami-shuangyong-model-city.txt"
+ZHANGYE = "zhangye-shuangyong-model-city-2024-08-01.txt"
+HAMI_TITLE = "全国双拥模范城(县)巡礼新疆哈密市:双拥花开哈密城 军民同心谱新篇"
+ZHANGYE_TITLE = "军民同心 鱼水情深—— 张掖市创建双拥模范城(县)综述"
+NEW_ARTICLE = (
+    "青山县双拥工作综述\n"
+    "来源:青山日报\n"
+    "2023年05月18日 09:30\n"
+    "青山县共建成128个退役军人服务站，投入资金2.3亿元，为驻地部队划拨训练用地860余亩。\n"
+    "青山县已连续四次被评为省级双拥模范县。\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No QABOT_* variables or .env file of the developer's leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    if "QABOT_CACHE_DIR" in os.environ:
+        environment["QABOT_CACHE_DIR"] = os.environ["QABOT_CACHE_DIR"]
+    environment.update(env or {})
+    return subprocess.run(
+        [str(QABOT), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=environment,
+        timeout=60,
+    )
+
+
+def cli(capsys, *args: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    """Run `qabot ARGS` in-process; returns (status, stdout, stderr)."""
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def workspace(seed_dir, tmp_path):
+    """A private data folder with the seed articles and where its index goes."""
+    data = tmp_path / "articles"
+    shutil.copytree(seed_dir, data)
+    return data, tmp_path / "index.json"
+
+
+# ------------------------------------------------------------------ the real script
+
+
+def test_index_build_prints_articles_passages_and_skipped(workspace):
+    data, index = workspace
+    (data / "empty.txt").write_bytes(b"")
+    (data / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0")
+    result = run("index", "build", "--data-dir", str(data), "--index", str(index), cwd=data.parent)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    first = result.stdout.splitlines()[0]
+    assert re.search(r"\b2 articles\b", first) and re.search(r"\b\d+ passages\b", first)
+    assert re.search(r"\b2 skipped\b", first)
+    assert re.search(r"skipped empty.txt: .*empty", result.stdout)
+    assert re.search(r"skipped photo.jpg: .*not an article", result.stdout)
+    assert index.is_file()
+    # a second build reads nothing again
+    again = run("index", "build", "--data-dir", str(data), "--index", str(index), cwd=data.parent)
+    assert "2 unchanged" in again.stdout and "0 read" in again.stdout
+
+
+def test_settings_from_the_environment(workspace):
+    data, index = workspace
+    env = {"QABOT_DATA_DIR": str(data), "QABOT_INDEX_PATH": str(index)}
+    built = run("index", "build", env=env, cwd=data.parent)
+    assert built.returncode == 0 and "2 articles" in built.stdout
+    asked = run("ask", "--json", "哈密有多少个服务站?", env=env, cwd=data.parent)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["answer"] == "285个服务站"
+
+
+def test_chat_reads_questions_from_stdin(seed_index, tmp_path):
+    result = run("chat", "--index", str(seed_index), stdin="哈密有多少个服务站?\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "285个服务站" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_dash_json_lines_in_order(seed_index, tmp_path):
+    questions = [
+        "哈密有多少个服务站?",
+        "张掖投入了多少资金?",
+        "上海有多少个服务站?",
+        "哈密连续几次荣膺全国双拥模范城?",
+    ]
+    result = run(
+        "ask",
+        "--json",
+        "--index",
+        str(seed_index),
+        "-",
+        stdin="\n".join(questions) + "\n",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(questions)
+    replies = [json.loads(line) for line in lines]
+    assert [r["question"] for r in replies] == questions
+    assert replies[0]["answer"] == "285个服务站"
+    assert "1.6亿元" in replies[1]["answer"]
+    assert replies[2]["answer"] is None and replies[2]["citation"] is None
+
+
+def test_bad_index_is_one_line_on_stderr_with_status_2(tmp_path):
+    (tmp_path / "index.json").write_text('{"format": "qabot-index", "vers', encoding="utf-8")
+    result = run(
+        "ask", "--index", str(tmp_path / "index.json"), "哈密有多少个服务站?", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "qabot index build" in lines[0]
+
+
+# ------------------------------------------------------------------ in-process: build, add, stats, sources
+
+
+def test_index_build_missing_data_dir_is_one_line_error(capsys, tmp_path):
+    status, out, err = cli(
+        capsys,
+        "index",
+        "build",
+        "--data-dir",
+        str(tmp_path / "none"),
+        "--index",
+        str(tmp_path / "i.json"),
+    )
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "none" in err
+
+
+def test_index_build_unwritable_index_is_one_line_error(capsys, workspace):
+    data, index = workspace
+    index.mkdir()  # a folder where the index file should go
+    status, out, err = cli(capsys, "index", "build", "--data-dir", str(data), "--index", str(index))
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "index.json" in lines[0]
+
+
+def test_invalid_setting_is_one_line_error(capsys, monkeypatch, seed_index):
+    monkeypatch.setenv("QABOT_TOP_K", "many")
+    status, out, err = cli(capsys, "sources", "--index", str(seed_index))
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_index_add_copies_the_file_and_updates_the_index(capsys, workspace, tmp_path):
+    data, index = workspace
+    cli(capsys, "index", "build", "--data-dir", str(data), "--index", str(index))
+    outside = tmp_path / "downloads" / "青山 双拥.txt"
+    outside.parent.mkdir()
+    outside.write_text(NEW_ARTICLE, encoding="utf-8")
+    status, out, err = cli(
+        capsys, "index", "add", str(outside), "--data-dir", str(data), "--index", str(index)
+    )
+    assert status == 0, err
+    assert (data / "青山 双拥.txt").read_text(encoding="utf-8") == NEW_ARTICLE
+    assert outside.exists()  # copied, not moved
+    assert "added" in out and "3 articles" in out and "1 read" in out and "2 unchanged" in out
+    status, out, _ = cli(capsys, "sources", "--index", str(index))
+    assert "青山县双拥工作综述" in out and "2023-05-18" in out
+    status, out, _ = cli(
+        capsys, "ask", "--json", "--index", str(index), "青山县有多少个退役军人服务站?"
+    )
+    reply = json.loads(out)
+    assert reply["answer"] and "128个" in reply["answer"]
+    assert reply["citation"]["path"] == "青山 双拥.txt"
+
+
+def test_index_add_creates_the_data_folder(capsys, tmp_path):
+    article = tmp_path / "qingshan.md"
+    article.write_text("# 青山县双拥工作综述\n\n" + NEW_ARTICLE.split("\n", 1)[1], encoding="utf-8")
+    data, index = tmp_path / "new-data", tmp_path / "index.json"
+    status, out, err = cli(
+        capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index)
+    )
+    assert status == 0, err
+    assert (data / "qingshan.md").is_file()
+    assert "1 articles" in out or "1 article" in out
+
+
+def test_index_add_refuses_what_is_not_an_article(capsys, workspace, tmp_path):
+    data, index = workspace
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    status, out, err = cli(
+        capsys,
+        "index",
+        "add",
+        str(binary),
+        str(tmp_path / "missing.txt"),
+        "ftp://example.com/a.html",
+        "http://[::1",
+        "http://127.0.0.1:9/news.html",
+        "--data-dir",
+        str(data),
+        "--index",
+        str(index),
+    )
+    assert status == 1
+    errors = err.strip().splitlines()
+    assert len(errors) == 5 and all(line.startswith("error: cannot add ") for line in errors)
+    assert "private" in errors[-1]
+    assert sorted(p.name for p in data.iterdir()) == [HAMI, ZHANGYE]
+    assert "2 articles" in out  # the index is still built from what is there
+
+
+def test_index_add_twice_keeps_one_article(capsys, workspace, tmp_path):
+    data, index = workspace
+    article = tmp_path / "qingshan.txt"
+    article.write_text(NEW_ARTICLE, encoding="utf-8")
+    cli(capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index))
+    status, out, _ = cli(
+        capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index)
+    )
+    assert status == 0
+    assert "3 articles" in out and "same content as qingshan.txt" in out
+    _, sources, _ = cli(capsys, "sources", "--index", str(index))
+    assert sources.count("青山县双拥工作综述") == 1 and "(qingshan.txt)" in sources
+
+
+def test_index_stats(capsys, seed_index):
+    status, out, _ = cli(capsys, "index", "stats", "--index", str(seed_index))
+    assert status == 0
+    assert re.search(r"^articles: 2$", out, re.MULTILINE)
+    passages = int(re.search(r"^passages: (\d+)$", out, re.MULTILINE).group(1))
+    assert passages > 20
+    assert re.search(r"^vocabulary: \d+ terms$", out, re.MULTILINE)
+
+
+def test_sources_list_titles_dates_and_passage_counts(capsys, seed_index):
+    status, out, _ = cli(capsys, "sources", "--index", str(seed_index))
+    assert status == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    hami = next(line for line in lines if HAMI_TITLE in line)
+    zhangye = next(line for line in lines if ZHANGYE_TITLE in line)
+    assert "2024-08-01" in zhangye and "张掖市融媒体中心" in zhangye
+    assert "新疆维吾尔自治区双拥办" in hami
+    _, stats, _ = cli(capsys, "index", "stats", "--index", str(seed_index))
+    total = int(re.search(r"passages: (\d+)", stats).group(1))
+    counts = [int(re.search(r"(\d+) passages", line).group(1)) for line in lines]
+    assert sum(counts) == total and all(c > 5 for c in counts)
+
+
+def test_sources_of_an_empty_index(capsys, tmp_path):
+    (tmp_path / "articles").mkdir()
+    index = tmp_path / "index.json"
+    cli(capsys, "index", "build", "--data-dir", str(tmp_path / "articles"), "--index", str(index))
+    status, out, _ = cli(capsys, "sources", "--index", str(index))
+    assert status == 0 and "no articles" in out
+
+
+# ------------------------------------------------------------------ search and ask
+
+
+def test_search_json_gives_ranked_passages_with_scores(capsys, seed_index):
+    status, out, _ = cli(
+        capsys, "search", "--json", "--top-k", "3", "--index", str(seed_index), "服务站"
+    )
+    assert status == 0
+    hits = json.loads(out)
+    assert 1 <= len(hits) <= 3
+    for hit in hits:
+        assert {"score", "text", "title", "path"} <= set(hit)
+        assert hit["score"] > 0 and hit["title"] in (HAMI_TITLE, ZHANGYE_TITLE)
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_json_figure_query(capsys, seed_index):
+    _, out, _ = cli(capsys, "search", "--json", "--index", str(seed_index), "1.6亿")
+    hits = json.loads(out)
+    assert "1.6亿元" in hits[0]["text"] and hits[0]["path"] == ZHANGYE
+
+
+def test_search_without_match(capsys, seed_index):
+    status, out, _ = cli(capsys, "search", "--json", "--index", str(seed_index), "迪士尼乐园")
+    assert status == 0 and json.loads(out) == []
+    status, out, _ = cli(capsys, "search", "--index", str(seed_index), "迪士尼乐园")
+    assert status == 0 and "no matching passages" in out
+
+
+def test_search_text_output(capsys, seed_index):
+    _, out, _ = cli(capsys, "search", "--index", str(seed_index), "285个服务站")
+    assert out.startswith("1. [") and "285个服务站" in out and HAMI_TITLE in out
+
+
+ASK_KEYS = {"question", "answer", "confidence", "kind", "citation", "alternatives", "passages"}
+
+
+def test_ask_json_shape(capsys, seed_index):
+    status, out, _ = cli(capsys, "ask", "--json", "--index", str(seed_index), "哈密有多少个服务站?")
+    assert status == 0
+    reply = json.loads(out)
+    assert set(reply) == ASK_KEYS
+    assert reply["question"] == "哈密有多少个服务站?"
+    assert reply["answer"] == "285个服务站"
+    assert isinstance(reply["confidence"], int | float) and 0 <= reply["confidence"] <= 1
+    assert isinstance(reply["kind"], str) and reply["kind"]
+    citation = reply["citation"]
+    assert set(citation) == {"text", "title", "source", "date", "path"}
+    assert reply["answer"] in citation["text"]
+    assert citation["title"] == HAMI_TITLE and citation["path"] == HAMI
+    assert citation["source"] == "新疆维吾尔自治区双拥办" and citation["date"] is None
+    assert isinstance(reply["alternatives"], list)
+    assert reply["passages"]
+    for passage in reply["passages"]:
+        assert set(passage) == {"text", "score", "title"}
+        assert passage["score"] > 0
+    assert reply["passages"][0]["text"] == citation["text"]
+
+
+def test_ask_json_with_a_date_and_alternatives(capsys, seed_index):
+    _, out, _ = cli(capsys, "ask", "--json", "--index", str(seed_index), "张掖投入了多少资金?")
+    reply = json.loads(out)
+    assert "1.6亿元" in reply["answer"]
+    assert reply["citation"]["date"] == "2024-08-01"
+    assert reply["citation"]["source"] == "张掖市融媒体中心"
+    for other in reply["alternatives"]:
+        assert other["answer"] in other["citation"]["text"]
+
+
+def test_ask_json_abstention_shape(capsys, seed_index):
+    _, out, _ = cli(capsys, "ask", "--json", "--index", str(seed_index), "上海有多少个服务站?")
+    reply = json.loads(out)
+    assert set(reply) == ASK_KEYS
+    assert reply["answer"] is None and reply["citation"] is None
+
+
+def test_ask_text_names_the_answer_passage_and_article(capsys, seed_index):
+    status, out, _ = cli(capsys, "ask", "--index", str(seed_index), "哈密有多少个服务站?")
+    assert status == 0
+    assert "285个服务站" in out.splitlines()[0]
+    assert HAMI_TITLE in out
+
+
+def test_ask_question_in_several_words(capsys, seed_index):
+    _, out, _ = cli(capsys, "ask", "--json", "--index", str(seed_index), "哈密", "有多少个服务站?")
+    assert json.loads(out)["answer"] == "285个服务站"
+
+
+def test_ask_dash_answers_each_line_in_order(capsys, monkeypatch, seed_index):
+    stdin = "哈密有多少个服务站?\n张掖投入了多少资金?\n"
+    status, out, _ = cli(
+        capsys, "ask", "--index", str(seed_index), "-", stdin=stdin, monkeypatch=monkeypatch
+    )
+    assert status == 0
+    assert out.index("285个服务站") < out.index("1.6亿元")
+
+
+def test_chat_in_process(capsys, monkeypatch, seed_index):
+    stdin = "哈密有多少个服务站?\n\n张掖投入了多少资金?\n"
+    status, out, err = cli(
+        capsys, "chat", "--index", str(seed_index), stdin=stdin, monkeypatch=monkeypatch
+    )
+    assert status == 0 and err == ""
+    assert "285个服务站" in out and "1.6亿元" in out
+    assert out.index("285个服务站") < out.index("1.6亿元")
+
+
+def test_chat_without_index_fails_before_reading(capsys, monkeypatch, tmp_path):
+    status, out, err = cli(
+        capsys,
+        "chat",
+        "--index",
+        str(tmp_path / "none.json"),
+        stdin="哈密有多少个服务站?\n",
+        monkeypatch=monkeypatch,
+    )
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and "qabot index build" in err
