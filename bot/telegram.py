@@ -76,6 +76,7 @@ MORE_PAGE = 3  # passages per "more" page
 MORE_LIMIT = 15  # passages reachable through "more"
 QUESTION_CACHE_SIZE = 4096
 NETWORK_RETRIES = 2  # extra attempts after a 5xx or a connection error
+BOOTSTRAP_ENDPOINTS = {"getMe", "deleteWebhook", "setWebhook"}
 URL_RE = re.compile(r"https?://\S+", re.IGNORECASE)
 MORE_RE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
 
@@ -438,7 +439,8 @@ class RetryingRateLimiter(AIORateLimiter):
     a request failing with a 5xx answer or a connection error, with a short back-off.
 
     A time-out is not retried: the request may have reached Telegram, and a duplicate answer
-    is worse than a late error in the log.
+    is worse than a late error in the log. Start-up calls are left to PTB's own bootstrap
+    retries.
     """
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
@@ -448,7 +450,11 @@ class RetryingRateLimiter(AIORateLimiter):
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             except NetworkError as exc:
-                if type(exc) is not NetworkError or attempt == NETWORK_RETRIES:
+                if (
+                    type(exc) is not NetworkError
+                    or attempt == NETWORK_RETRIES
+                    or endpoint in BOOTSTRAP_ENDPOINTS
+                ):
                     raise
                 log.warning("Bot API %s failed (%s); retrying", endpoint, exc)
                 await asyncio.sleep(0.5 * 2**attempt)
@@ -506,6 +512,13 @@ class QABot:
             file=sys.stderr,
             flush=True,
         )
+
+    async def post_shutdown(self, app: Application) -> None:
+        """Stop waiting for background work (the warm-up) so shutdown is clean."""
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _warm_up(self) -> None:
         """Load the tokenizer and the English lexicon before the first question needs them."""
@@ -873,6 +886,7 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .rate_limiter(RetryingRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(qabot.post_init)
+        .post_shutdown(qabot.post_shutdown)
         .build()
     )
     qabot.register(app)

@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -639,13 +640,17 @@ class FakeBotAPI:
         if webhook.get("secret_token"):
             request.add_header("X-Telegram-Bot-Api-Secret-Token", webhook["secret_token"])
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(request, timeout=10) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except OSError:
-            status = 0
+        for attempt in range(10):  # Telegram, too, retries a webhook it cannot reach
+            try:
+                with opener.open(request, timeout=10) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError:
+                status = 0
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            break
         with self._cond:
             self.webhook_deliveries.append((update["update_id"], status))
             self._cond.notify_all()
@@ -1058,16 +1063,19 @@ class BotProcess:
         self.process: subprocess.Popen | None = None
         self.returncode: int | None = None
 
-    def start(self, ready: str | None = "getUpdates", timeout: float = 60.0) -> BotProcess:
-        """Start the bot; wait for its first `ready` call (getUpdates, or setWebhook)."""
+    def start(
+        self, ready: str | None = "getUpdates", timeout: float = 60.0, port: int | None = None
+    ) -> BotProcess:
+        """Start the bot; wait for its first `ready` call (getUpdates, or setWebhook) and, given
+        a `port`, until its webhook server accepts connections there."""
         already = len(self.fake.calls(ready)) if ready else 0
         self._stdout = open(self.stdout_path, "wb")  # noqa: SIM115 - closed in stop()
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command, cwd=self.workdir, env=self.env, stdout=self._stdout, stderr=self._stderr
         )
+        deadline = time.monotonic() + timeout
         if ready:
-            deadline = time.monotonic() + timeout
             while len(self.fake.calls(ready)) <= already:
                 if self.process.poll() is not None:
                     raise RuntimeError(
@@ -1075,6 +1083,16 @@ class BotProcess:
                     )
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the bot did not start in {timeout}s:\n{self.output()}")
+                time.sleep(0.05)
+        while port is not None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"no webhook server on port {port}:\n{self.output()}"
+                    ) from None
                 time.sleep(0.05)
         return self
 

@@ -236,3 +236,4 @@ def test_clean_shutdown_and_token_never_printed(fake, bot):
     output = bot.output()
     assert fake.token not in output and fake.token.split(":")[1] not in output
     assert "Traceback" not in output
+    assert "ERROR" not in output  # nothing went wrong on the way
