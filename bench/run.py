@@ -502,7 +502,7 @@ def queries_for(size: int, requested: int | None) -> int:
     """Enough questions for a p99, few enough that naive rank-bm25 stays within the budget."""
     if requested:
         return requested
-    return 300 if size <= 10_000 else 200 if size <= 30_000 else 100
+    return 300 if size <= 30_000 else 200
 
 
 def main(argv: list[str] | None = None) -> int:

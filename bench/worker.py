@@ -69,20 +69,21 @@ def query(engine_name: str, index_path: Path, queries_path: Path) -> dict:
     engine.prepare()
     loaded, load_s, load_peak, load_held = measured(lambda: engine.load(index_path))
     engine.query(loaded, queries[0] if queries else [])  # warm-up (first-call costs)
-    latencies, results = [], []
+    latencies, results, ties = [], [], []
     for tokens in queries:
         start = time.perf_counter()
         ids, scores = engine.query(loaded, tokens)
         latencies.append(time.perf_counter() - start)
         results.append([ids, scores])
-    ties = [engine.ties(loaded, t) for t in queries] if hasattr(engine, "ties") else None
+        if hasattr(engine, "ties"):
+            ties.append(engine.ties())
     return {
         "load_s": load_s,
         "load_peak_bytes": load_peak,
         "load_held_bytes": load_held,
         "latencies_s": latencies,
         "results": results,
-        "ties": ties,
+        "ties": ties or None,
     }
 
 

@@ -221,8 +221,10 @@ def dictionary_cache_path() -> Path | None:
 class _CachedDictionary:
     """jieba's dictionary read entry by entry from the SQLite cache, each entry once."""
 
-    def __init__(self, connection: sqlite3.Connection):
+    def __init__(self, connection: sqlite3.Connection, path: Path):
         self._db = connection
+        self._path = path
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._rows: dict[str, tuple[Any, Any]] = {}
         self.reads = 0
@@ -235,6 +237,9 @@ class _CachedDictionary:
         row = self._rows.get(word)
         if row is None:
             with self._lock:
+                if self._pid != os.getpid():  # a forked child: never share the connection
+                    self._db = _connect(self._path)
+                    self._pid = os.getpid()
                 found = self._db.execute(
                     "SELECT freq, tag FROM words WHERE word = ?", (word,)
                 ).fetchone()
@@ -255,6 +260,9 @@ class _CachedDictionary:
         """Every entry in memory (plain dicts, with what was written to the columns since)."""
         if self.full is None:
             with self._lock:
+                if self._pid != os.getpid():
+                    self._db = _connect(self._path)
+                    self._pid = os.getpid()
                 rows = self._db.execute("SELECT word, freq, tag FROM words").fetchall()
             freq = {w: f for w, f, _ in rows if f is not None}
             tags = {w: t for w, _, t in rows if t is not None}
@@ -329,12 +337,15 @@ def _full_tokenizers() -> tuple[Any, Any]:
     return tokenizer, posseg.POSTokenizer(tokenizer)
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """Read-only; shared by the threads of one process (reads are serialised by a lock)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+
 def _cached_tokenizers(path: Path) -> tuple[Any, Any] | None:
     """Tokenizers reading the dictionary cache at `path`; None if it is missing or stale."""
     try:
-        connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
-        )
+        connection = _connect(path)
     except (sqlite3.Error, ValueError):
         return None
     try:
@@ -348,7 +359,7 @@ def _cached_tokenizers(path: Path) -> tuple[Any, Any] | None:
         connection.close()
         return None
     posseg = _import_posseg()
-    dictionary = _CachedDictionary(connection)
+    dictionary = _CachedDictionary(connection, path)
     tokenizer = jieba.Tokenizer()
     tokenizer.FREQ = dictionary.freq
     tokenizer.total = total

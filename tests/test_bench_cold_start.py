@@ -208,3 +208,19 @@ def test_qabot_ask_prints_the_same_answers(seed_index, tmp_path) -> None:
     assert len(outputs["full"].splitlines()) == len(dev_questions())
     assert outputs["first"] == outputs["full"]
     assert outputs["cached"] == outputs["full"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_children_read_the_cache_on_their_own_connection(cache_dir, full_pair) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    texts = ["伊吾县烈士陵园内的纪念馆经过2100万元升级改造", "巴里坤县海子沿乡的牧民"]
+    fast = cached_pair(cache_dir)
+    with analyzer.using_tokenizers(fast):
+        analyzer.tokenize("哈密")  # the parent has used its connection
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            forked = list(pool.map(analyzer.tokenize, texts))
+    with analyzer.using_tokenizers(full_pair):
+        assert forked == [analyzer.tokenize(t) for t in texts]
