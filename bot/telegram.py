@@ -361,7 +361,7 @@ def render_more(answer: Answer, question: str, offset: int) -> tuple[str, int | 
         label=escape(labels(answer.lang)["related"]),
         first=offset + 1,
         last=offset + len(page),
-        question=escape(question),
+        question=escape(question if len(question) <= 200 else question[:200] + "…"),
     )
     parts = [head]
     for passage in page:
@@ -542,13 +542,16 @@ class QABot:
         if chat.type == ChatType.PRIVATE and self.is_admin(update):
             return
         texts = TEXTS[language(update)]
-        if update.callback_query:
-            await update.callback_query.answer(texts["private_bot"])
-        elif chat.type == ChatType.PRIVATE and update.effective_message:
-            user = update.effective_user
-            allowed, warn = self.rate.check(user.id) if user else (True, False)
-            if allowed or warn:
-                await self.reply(update.effective_message, escape(texts["private_bot"]))
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(texts["private_bot"])
+            elif chat.type == ChatType.PRIVATE and update.effective_message:
+                user = update.effective_user
+                allowed, warn = self.rate.check(user.id) if user else (True, False)
+                if allowed or warn:
+                    await self.reply(update.effective_message, escape(texts["private_bot"]))
+        except TelegramError as exc:  # the update stays stopped whatever happens
+            log.info("could not tell chat %s that the bot is private: %s", chat.id, exc)
         raise ApplicationHandlerStop
 
     async def admit(self, update: Update) -> bool:

@@ -996,15 +996,21 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+SEED_ARTICLES = ("hami-shuangyong-model-city.txt", "zhangye-shuangyong-model-city-2024-08-01.txt")
+
+
 def prepare_corpus(
     root: Path,
     extra: dict[str, str | bytes] | None = None,
-    source: Path = REPO / "data" / "articles",
+    seeds: tuple[str, ...] = SEED_ARTICLES,
 ) -> tuple[Path, Path]:
-    """Copy the articles (plus `extra` files) under `root` and build the index with `qabot`."""
+    """Copy the two seed articles (Hami, Zhangye) and `extra` files into `root/articles`, and
+    build the index there with `qabot index build`; returns (data dir, index path)."""
     data_dir = root / "articles"
     index_path = root / "index.json"
-    shutil.copytree(source, data_dir)
+    data_dir.mkdir(parents=True)
+    for name in seeds:
+        shutil.copy2(REPO / "data" / "articles" / name, data_dir / name)
     for name, content in (extra or {}).items():
         target = data_dir / name
         if isinstance(content, str):
