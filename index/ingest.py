@@ -157,10 +157,25 @@ def parse_html(html: str, path: str) -> Article:
     if not body.strip():
         body = _strip_tags(html)
     article = parse_text(body, path, title=_clean_html_title(meta.get("title")))
-    article.date = article.date or (meta.get("date") or None)
-    article.author = article.author or (meta.get("author") or None)
-    article.source = article.source or (meta.get("sitename") or None)
+    stated = _stated_metadata(html, article)
+    article.date = article.date or (meta.get("date") or None) or stated.date
+    article.author = article.author or stated.author or (meta.get("author") or None)
+    article.source = article.source or stated.source or (meta.get("sitename") or None)
     return article
+
+
+def _stated_metadata(html: str, article: Article) -> _Meta:
+    """Source, author and date from the page's own header lines (`来源：… 作者：…`), which the
+    extractor leaves out of the body: the page's lines before the article's first paragraph."""
+    stated = _Meta()
+    first = _key(article.paragraphs[0])[:12] if article.paragraphs else ""
+    for raw in _strip_tags(html).splitlines():
+        line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
+        if first and first in _key(line):
+            break
+        if line:
+            _take_metadata(line, stated)
+    return stated
 
 
 def _clean_html_title(title: str | None) -> str | None:

@@ -348,6 +348,21 @@ def test_html_title_and_date(news_page):
     assert article.date == "2023-09-12"
 
 
+def test_html_source_and_author_as_the_page_states_them(news_page):
+    article, _ = news_page
+    assert article.source == "青山日报"  # "来源：青山日报", not the site's name
+    assert article.author == "周晓燕"
+
+
+def test_html_date_is_the_article_date_not_the_top_bar_date(tmp_path):
+    page = NEWS_PAGE.replace(
+        '<div class="topbar">', '<div class="topbar">今天是2026年11月22日 星期日 '
+    ).replace("<span>发布时间：2023-09-12 10:20</span>", "")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    assert read_article(path, tmp_path).date == "2023-09-12"
+
+
 def test_html_passages_are_the_article_only(news_page):
     _, passages = news_page
     texts = [p.text for p in passages]
