@@ -414,3 +414,23 @@ def test_chat_without_index_fails_before_reading(capsys, monkeypatch, tmp_path):
     )
     assert status == 2 and out == ""
     assert err.startswith("error: ") and "qabot index build" in err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/cli.py cmd_ask strips only '\\n' from stdin lines: CRLF input keeps '\\r' in the question",
+)
+def test_ask_dash_accepts_windows_line_ends(capsys, monkeypatch, seed_index):
+    stdin = "哈密有多少个服务站?\r\n张掖投入了多少资金?\r\n"
+    _, out, _ = cli(
+        capsys,
+        "ask",
+        "--json",
+        "--index",
+        str(seed_index),
+        "-",
+        stdin=stdin,
+        monkeypatch=monkeypatch,
+    )
+    questions = [json.loads(line)["question"] for line in out.splitlines()]
+    assert questions == ["哈密有多少个服务站?", "张掖投入了多少资金?"]
