@@ -8,7 +8,8 @@ query tokens, and answers a query with its 10 best passages (ids and scores).
   rank-bm25 has no on-disk format: what it needs to rebuild (the tokens) is saved as JSON
   and "load" rebuilds it.
 * `bm25s`: bm25s (PyPI) with rank-bm25's formula (`method="atire"`, Robertson IDF), numpy
-  backend, its own `save`/`load`.
+  backend, its own `save`/`load`, with the passage texts (its corpus.jsonl) as qabot keeps
+  them; a query returns the passages (with their ids), as qabot's returns `Hit`s.
 * `qabot`: `index.search.Searcher` over a real qabot index (`index.store`, JSON with passage
   text, metadata and tokens); load = `load_index` + `Searcher`.
 """
@@ -117,22 +118,26 @@ class BM25S(Engine):
         return retriever
 
     def save(self, built: Any, directory: Path) -> Path:
+        """The index and, like qabot's, the passage texts (a QA index must quote them)."""
         path = directory / "bm25s"
         shutil.rmtree(path, ignore_errors=True)
-        built.save(str(path))
+        texts = [{"id": i, "text": p[2]} for i, p in enumerate(self.corpus["passages"])]
+        built.save(str(path), corpus=texts)
         return path
 
     def load(self, path: Path) -> Any:
         import bm25s
 
-        return bm25s.BM25.load(str(path))
+        return bm25s.BM25.load(str(path), load_corpus=True)
 
     def query(self, loaded: Any, tokens: list[str]) -> tuple[list[int], list[float]]:
         k = min(TOP, loaded.scores["num_docs"])
         if not tokens:
             return [], []
         documents, scores = loaded.retrieve([tokens], k=k, show_progress=False, n_threads=0)
-        pairs = [(int(d), float(s)) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
+        pairs = [
+            (int(d["id"]), float(s)) for d, s in zip(documents[0], scores[0], strict=True) if s > 0
+        ]
         return [d for d, _ in pairs], [s for _, s in pairs]
 
 

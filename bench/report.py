@@ -147,8 +147,9 @@ def write(path: Path, **run) -> None:
         "- **build**: from the shared tokens to an index in memory; **build peak MB**: the most "
         "memory the build allocates (tracemalloc, on a second untimed run).",
         "- **index on disk**: rank-bm25 has no format of its own, so what it needs to rebuild "
-        "(the tokens, JSON) is saved and **load** rebuilds it; bm25s saves its arrays and "
-        "vocabulary; qabot's is its real index file (`index/store.py`, JSON with the passage "
+        "(the tokens, JSON) is saved and **load** rebuilds it; bm25s saves its arrays, "
+        "vocabulary and, like qabot, the passage texts (its corpus.jsonl); qabot's is its "
+        "real index file (`index/store.py`, JSON with the passage "
         "text, article metadata and tokens), and load = `load_index` + `Searcher`.",
         "- **memory after load**: what a fresh process holds once the index is loaded "
         "(qabot: passages, metadata and tokens too).",
