@@ -142,9 +142,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(_settings(args))
     service.load()
     if args.question == ["-"]:
+        # one answer line per input line, in order (a blank line gets the "ask a question" reply)
         for line in sys.stdin:
-            if line.strip():
-                print(_answer_one(service, line.rstrip("\n"), args.json, args.top_k), flush=True)
+            reply = _answer_one(service, line.rstrip("\r\n"), args.json, args.top_k)
+            print(reply if args.json else " | ".join(reply.splitlines()), flush=True)
         return 0
     question = " ".join(args.question)
     print(_answer_one(service, question, args.json, args.top_k))

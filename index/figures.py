@@ -93,15 +93,18 @@ def format_value(value: float) -> str:
 
 
 def parse_chinese_number(text: str) -> int | None:
-    """Value of a Chinese numeral such as 六, 十二, 三百零五, 两千, 一万五千; None if not one."""
-    total, section, digit = 0, 0, None
+    """Value of a Chinese numeral such as 六, 十二, 三百零五, 两千, 一万五 (15000), 二〇二二;
+    None when it is not one, or is a vague range such as 两三 or 三四十."""
+    if all(c in CHINESE_DIGITS for c in text) and len(text) > 1:
+        if not any(c in "零〇" for c in text):
+            return None  # 两三 (two or three), not 23
+        return int("".join(str(CHINESE_DIGITS[c]) for c in text))  # 二〇二二
+    total, section, digit, last_scale = 0, 0, None, 1
     for char in text:
         if char in CHINESE_DIGITS:
-            if digit is not None and digit != 0:
-                # "二五" style digit strings: read positionally
-                digit = digit * 10 + CHINESE_DIGITS[char]
-            else:
-                digit = CHINESE_DIGITS[char]
+            if digit not in (None, 0):
+                return None  # 三四十: a range
+            digit = CHINESE_DIGITS[char]
         elif char in CHINESE_SCALES:
             scale = CHINESE_SCALES[char]
             if scale >= 10_000:
@@ -110,9 +113,12 @@ def parse_chinese_number(text: str) -> int | None:
                 section = 0
             else:
                 section += (1 if digit is None else digit) * scale
-            digit = None
+            digit, last_scale = None, scale
         else:
             return None
+    if digit and last_scale >= 100 and len(text) >= 2 and text[-2] in CHINESE_SCALES:
+        # a digit right after the last scale counts in the next place down: 一万五, 三百五
+        return total + section + digit * last_scale // 10
     return total + section + (digit or 0)
 
 

@@ -334,7 +334,7 @@ def _take_metadata(line: str, meta: _Meta) -> bool:
         if match:
             leftover = leftover.replace(match.group(0), " ")
     leftover = re.sub(r"(发布|发表|更新)?(时间|日期)\s*[:：]?|来源|作者|记者|[\s:：|/,，]", "", leftover)
-    if len(leftover) > 12:
+    if len(leftover) > (12 if source or author else 6):
         return False  # a real sentence that happens to mention a date
     if date and not meta.date:
         meta.date = f"{int(date['y']):04d}-{int(date['m']):02d}-{int(date['d']):02d}"

@@ -138,3 +138,14 @@ def test_figure_in_a_question_finds_its_passage_first(searcher, query, expected)
     assert hits, query
     assert expected in hits[0].passage.text, (query, hits[0].passage.text[:40])
     assert hits[0].score > 0
+
+
+def test_chinese_numerals_read_as_people_write_them():
+    from index.figures import parse_chinese_number
+
+    assert parse_chinese_number("三百零五") == 305
+    assert parse_chinese_number("三百五") == 350
+    assert parse_chinese_number("一万五") == 15000
+    assert parse_chinese_number("二〇二二") == 2022
+    assert parse_chinese_number("两三") is None  # "two or three", not 23
+    assert parse_chinese_number("三四十") is None

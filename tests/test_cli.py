@@ -416,10 +416,6 @@ def test_chat_without_index_fails_before_reading(capsys, monkeypatch, tmp_path):
     assert err.startswith("error: ") and "qabot index build" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py cmd_ask strips only '\\n' from stdin lines: CRLF input keeps '\\r' in the question",
-)
 def test_ask_dash_accepts_windows_line_ends(capsys, monkeypatch, seed_index):
     stdin = "哈密有多少个服务站?\r\n张掖投入了多少资金?\r\n"
     _, out, _ = cli(
@@ -434,3 +430,23 @@ def test_ask_dash_accepts_windows_line_ends(capsys, monkeypatch, seed_index):
     )
     questions = [json.loads(line)["question"] for line in out.splitlines()]
     assert questions == ["哈密有多少个服务站?", "张掖投入了多少资金?"]
+
+
+def test_ask_dash_keeps_one_answer_line_per_input_line(capsys, monkeypatch, seed_index):
+    """A blank line still gets its (abstaining) answer line, so outputs line up with inputs."""
+    stdin = "哈密有多少个服务站?\n\n张掖投入了多少资金?\n"
+    for extra in (["--json"], []):
+        _, out, _ = cli(
+            capsys,
+            "ask",
+            *extra,
+            "--index",
+            str(seed_index),
+            "-",
+            stdin=stdin,
+            monkeypatch=monkeypatch,
+        )
+        lines = out.splitlines()
+        assert len(lines) == 3
+        assert "285个服务站" in lines[0] and "1.6亿元" in lines[2]
+        assert "285" not in lines[1]

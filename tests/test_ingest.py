@@ -539,3 +539,8 @@ def test_unusable_files_raise_a_short_reason(tmp_path, name, data, reason):
     message = str(caught.value)
     assert reason in message
     assert "\n" not in message and len(message) < 100
+
+
+def test_a_dated_body_line_is_not_mistaken_for_metadata():
+    article = parse_text("标题\n2023年5月18日 青山县举行双拥大会\n正文第一段。", "x.txt")
+    assert any("青山县举行双拥大会" in block.text for block in article.blocks)
