@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from index.ingest import UnreadableFile, decode_bytes, read_article
+from index.ingest import UnreadableFile, decode_bytes, parse_text, read_article
 from index.passages import split_article, split_sentences
 from index.search import Searcher
 from index.store import load_index
