@@ -131,7 +131,7 @@ class Answerer:
         self.searcher = searcher or Searcher(index)
         self._normalized: dict[int, str] = {}
         self._article_text: dict[int, str] = {}
-        self._corpus_text: str | None = None
+        self._titles: str | None = None
         self._lexicon: Lexicon | None = None
 
     # ------------------------------------------------------------ corpus views
@@ -149,13 +149,11 @@ class Answerer:
             self._article_text[article] = normalize(record.title) + "\n" + body
         return self._article_text[article]
 
-    @property
-    def corpus_text(self) -> str:
-        if self._corpus_text is None:
-            self._corpus_text = "\n".join(
-                self.article_text(a) for a in range(len(self.index.articles))
-            )
-        return self._corpus_text
+    def mentioned(self, name: str) -> bool:
+        """Whether any article mentions a name: a term of the index, or part of a title."""
+        if self._titles is None:
+            self._titles = "\n".join(normalize(a.title) for a in self.index.articles)
+        return self.searcher.idf(name) is not None or name in self._titles
 
     def citation(self, passage_id: int) -> Citation:
         passage = self.index.passages[passage_id]
@@ -420,7 +418,7 @@ class Answerer:
         tokens = question.tokens + question.extra_tokens
         if not tokens:
             return abstain("no_match")
-        absent = [n for n in question.names if n not in self.corpus_text]
+        absent = [n for n in question.names if not self.mentioned(n)]
         known = [n for n in question.names if n not in absent]
         # "甘肃张掖": a province around a place the articles cover only narrows the question
         regions = [a for a in absent if any(place_within(k, a) for k in known)]

@@ -61,9 +61,18 @@ class CorpusIndex:
     tokens: list[list[str]] = field(default_factory=list)
     analyzer: str = ""
     created: str = ""
+    _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
-    def passages_of(self, article: int) -> list[int]:
-        return [i for i, p in enumerate(self.passages) if p.article == article]
+    def passages_of(self, article: int) -> range:
+        """Numbers of an article's passages (they are stored together, in reading order)."""
+        if len(self._starts) != len(self.articles) + 1:
+            starts = [0] * (len(self.articles) + 1)
+            for passage in self.passages:
+                starts[passage.article + 1] += 1
+            for number in range(len(self.articles)):
+                starts[number + 1] += starts[number]
+            self._starts = starts
+        return range(self._starts[article], self._starts[article + 1])
 
     def to_json(self) -> dict:
         by_article: list[list[dict]] = [[] for _ in self.articles]
