@@ -30,7 +30,10 @@ TOP = 10
 
 def available(engine: str) -> bool:
     module = {"rank-bm25": "rank_bm25", "bm25s": "bm25s", "qabot": "index.search"}[engine]
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # e.g. a module set to None in sys.modules
+        return False
 
 
 def directory_size(path: Path) -> int:
