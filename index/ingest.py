@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
-from pypinyin import Style, pinyin
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +272,8 @@ def is_pinyin_gloss(gloss: str, before: str) -> bool:
     target = _toneless(gloss)
     if not target.isalpha():
         return False
+    from pypinyin import Style, pinyin  # imported on first use: it costs ~0.2 s at start-up
+
     hanzi = re.findall(r"[\u4e00-\u9fff]", before)
     for count in range(1, min(len(hanzi), 8) + 1):
         readings = [
