@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.english import Lexicon, place_within, surnames
 from bot.question import Question, analyze
@@ -108,6 +109,12 @@ class _Candidate:
     fit: float
 
 
+@lru_cache(maxsize=16384)
+def normalized_label(text: str) -> str:
+    """`normalize` for the titles and headings every question looks at again."""
+    return normalize(text)
+
+
 def clean_question(text: str) -> str:
     """Drop control and format characters, collapse blanks, bound the length."""
     kept = "".join(
@@ -167,7 +174,7 @@ class Answerer:
         if name in self.passage_text(hit.passage_id):
             return True
         article = self.article_text(hit.passage.article)
-        title = normalize(self.index.articles[hit.passage.article].title)
+        title = normalized_label(self.index.articles[hit.passage.article].title)
         return name in title or article.count(name) >= 2
 
     def _weight(self, word: str, question: Question | None = None) -> float:
@@ -198,8 +205,8 @@ class Answerer:
         context = " ".join(
             [
                 self.passage_text(hit.passage_id),
-                normalize(passage.heading or ""),
-                normalize(self.index.articles[passage.article].title),
+                normalized_label(passage.heading or ""),
+                normalized_label(self.index.articles[passage.article].title),
             ]
         )
         evidence: list[tuple[float, float]] = []  # (weight, credit)
