@@ -35,8 +35,8 @@ $(VENV)/.installed-bench: $(STAMP)
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot index tests
-	$(BIN)/ruff format --check bot index tests
+	$(BIN)/ruff check bot index tests bench
+	$(BIN)/ruff format --check bot index tests bench
 
 clean:
 	rm -rf $(VENV) data/index.json .pytest_cache .ruff_cache
