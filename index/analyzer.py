@@ -516,15 +516,3 @@ def tokenize(text: str) -> list[str]:
         position = end
     tokens.extend(w for w in tokenizer.lcut_for_search(normalized[position:]) if _is_token(w))
     return [t.strip() for t in tokens if t.strip()]
-
-
-NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})
-
-
-def names(text: str) -> list[str]:
-    """Proper names in `text` (places, people, organisations), normalised, in order, unique."""
-    found = []
-    for pair in pos_tokenizer().lcut(normalize(text)):
-        if pair.flag in NAME_TAGS and len(pair.word) >= 2 and pair.word not in STOPWORDS:
-            found.append(pair.word)
-    return list(dict.fromkeys(found))

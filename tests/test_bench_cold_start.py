@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answerer
+from bot.question import question_names
 from index import analyzer
 from index.build import build_index
 from index.search import Searcher
@@ -77,7 +78,7 @@ def analyses(pair: tuple, texts: list[str]) -> list:
                     [tuple(p) for p in analyzer.pos_tokenizer().lcut(normalized)],
                     analyzer.get_tokenizer().lcut(normalized),
                     analyzer.get_tokenizer().lcut_for_search(normalized),
-                    analyzer.names(text),
+                    question_names(normalized),
                 )
             )
         return out
