@@ -24,7 +24,7 @@ CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 MAX_PHRASE_WORDS = 3
 MAX_ALTERNATIVES = 6
-NAME_TAGS = {"ns", "nr", "nrt", "nt", "nz"}
+NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})  # jieba's proper-name tags
 PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
 PLACE_WORDS = {
     "city",

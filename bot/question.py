@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.english import Lexicon, english_kind
+from bot.english import NAME_TAGS, PLACE_SUFFIXES, Lexicon, english_kind
 from index.analyzer import STOPWORDS, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE, UNIT_KIND, Figure, find_figures
 
@@ -47,8 +47,6 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("count", re.compile(r"多少|几|数量|数目|总数|个数|人数")),
 ]
 FRAME_KINDS = {"name", "person", "date", "duration", "place"}
-PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
-NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
 # Words that only say "the number / size / title of": never written beside the figure itself.
 FRAME_WORDS = frozenset(
