@@ -305,11 +305,11 @@ class Answerer:
                 end = figure.end
                 if figure.kind not in {"ordinal", "duration", "date"}:
                     end = self._extend_with_noun(question, text, figure.start, figure.end)
-                noun = question.counted_noun
-                if noun and kind in {"count", "ordinal"} and end == figure.end:
+                nouns = [question.counted_noun] if question.counted_noun else question.counted_forms
+                if nouns and kind in {"count", "ordinal"} and end == figure.end:
                     # the counted thing should sit next to its figure ("荣誉牌近4万个")
-                    nearby = text[max(0, figure.start - len(noun) - 6) : figure.end + len(noun) + 6]
-                    fit *= 1.0 if noun in nearby else 0.5
+                    nearby = text[max(0, figure.start - 10) : figure.end + 10]
+                    fit *= 1.0 if any(noun in nearby for noun in nouns) else 0.5
                 spans.append((figure.start, end, fit))
         if kind == "date":
             spans.extend((m.start(), m.end(), 1.0) for m in DATE_RE.finditer(text))

@@ -213,6 +213,10 @@ class EnglishReading:
     names: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    counted: str | None = None  # the group "how many ..." counts: "How many volunteers" -> volunteers
+
+
+COUNTING_RE = re.compile(r"\b(how many|number of)\s+(?:[a-z]+\s+)?", re.IGNORECASE)
 
 
 class Lexicon:
@@ -312,9 +316,15 @@ class Lexicon:
         """Names and word groups of the English words in `text` (Chinese parts are ignored)."""
         reading = EnglishReading()
         words = ENGLISH_WORD.findall(text)
+        counting = COUNTING_RE.search(text)
+        counted_from = len(ENGLISH_WORD.findall(text[: counting.end(1)])) if counting else None
         position = 0
         while position < len(words):
+            known = len(reading.groups)
             taken = self._read_at(words, position, reading)
+            if counted_from is not None and position >= counted_from and reading.counted is None:
+                if len(reading.groups) > known and reading.groups[list(reading.groups)[-1]]:
+                    reading.counted = list(reading.groups)[-1]
             position += taken
         return reading
 

@@ -76,6 +76,8 @@ class Question:
     unknown_names: list[str] = field(default_factory=list)
     # Figures the question itself writes ("连续6次"), matched by value, not by script
     figures: list[Figure] = field(default_factory=list)
+    # How an English question's counted thing may be written ("volunteers" -> 志愿者)
+    counted_forms: list[str] = field(default_factory=list)
 
     def forms(self, word: str) -> list[tuple[str, float]]:
         """How a key word may be written in the articles, with the credit each form earns."""
@@ -261,6 +263,8 @@ def _with_english(text: str, lexicon: Lexicon) -> Question:
         question.alternatives[word] = forms
         if forms:
             question.pos[word] = tags.get(forms[0][0], "n")
+    if reading.counted and not question.counted_noun:
+        question.counted_forms = [form for form, _ in reading.groups[reading.counted]]
     question.extra_tokens = reading.names + [
         token for forms in reading.groups.values() for term, _ in forms for token in tokenize(term)
     ]

@@ -56,6 +56,8 @@ def assert_answer(answerer: Answerer, question: str, figure: str, title_part: st
         ("How much land did Zhangye allocate to the troops?", "2000多亩", "张掖"),
         ("How many martyrs did Hami find relatives for?", "54", "哈密"),
         ("When did the new combat unit move to Hami?", "2022年", "哈密"),
+        # "how many trees": the figure counting the trees (30万株), not the troops (10万余人次)
+        ("How many trees did the troops plant in Hami?", "30万株", "哈密"),
     ],
 )
 def test_english_questions_on_the_seeds(answerer, question, figure, title_part):
