@@ -85,6 +85,11 @@ def _unusable(path: Path, data_dir: Path) -> str | None:
     return None
 
 
+def _printable(relative: str) -> str:
+    """A path as UTF-8 text: bytes of a file name that are not UTF-8 shown as U+FFFD."""
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 @lru_cache(maxsize=1)
 def pipeline_version() -> str:
     """Changes when the passages or tokens of an unchanged file could change: the analyzer's
@@ -114,7 +119,15 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     files: list[tuple[Path, str, str]] = []
     for path in iter_article_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
-        if path.resolve() == resolved_index:
+        printable = _printable(relative)
+        if printable != relative:  # the index and the report are UTF-8 text
+            report.skipped.append((printable, "file name is not valid UTF-8 (rename the file)"))
+            continue
+        try:
+            if path.resolve() == resolved_index:
+                continue
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python 3.11)
+            report.skipped.append((relative, "symbolic link loop"))
             continue
         reason = _unusable(path, data_dir)
         if reason:
@@ -146,14 +159,18 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
         else:
             try:
                 article = read_article(path, data_dir)
+                passages = split_article(article, number)
+                tokens = [passage_tokens(p) for p in passages]
             except UnreadableFile as exc:
                 report.skipped.append((relative, str(exc)))
+                continue
+            except Exception as exc:  # a parser bug, deep recursion: skip the file, go on
+                log.warning("cannot index %s", relative, exc_info=True)
+                report.skipped.append((relative, f"cannot read ({type(exc).__name__})"))
                 continue
             record = ArticleRecord(
                 relative, digest, article.title, article.date, article.source, article.author
             )
-            passages = split_article(article, number)
-            tokens = [passage_tokens(p) for p in passages]
             report.read += 1
         if not passages:
             report.skipped.append((relative, "no article text found"))

@@ -10,6 +10,7 @@ source and author are taken from where the page states them.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -127,13 +128,32 @@ def read_article(path: Path, data_dir: Path) -> Article:
 
 
 def iter_article_files(data_dir: Path) -> Iterator[Path]:
-    """Article files under `data_dir`, recursively, in a stable order; hidden files skipped."""
-    for path in sorted(data_dir.rglob("*")):
-        relative = path.relative_to(data_dir)
-        if any(part.startswith(".") for part in relative.parts):
+    """Files and symbolic links under `data_dir`, recursively, in path order; hidden files and
+    folders skipped, linked folders not entered, folders that cannot be listed passed over.
+
+    The walk keeps its own stack (no recursion), so folders nested thousands deep are fine.
+    """
+    found: list[tuple[str, ...]] = []
+    pending: list[tuple[str, ...]] = [()]
+    while pending:
+        parts = pending.pop()
+        try:
+            with os.scandir(data_dir.joinpath(*parts)) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    child = (*parts, entry.name)
+                    try:
+                        if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                            found.append(child)
+                        elif entry.is_dir(follow_symlinks=False):
+                            pending.append(child)
+                    except OSError:
+                        continue
+        except OSError:
             continue
-        if path.is_file() or path.is_symlink():
-            yield path
+    for parts in sorted(found):
+        yield data_dir.joinpath(*parts)
 
 
 # ---------------------------------------------------------------- HTML and Markdown
@@ -199,15 +219,17 @@ def _strip_tags(html: str) -> str:
 
 def markdown_to_text(text: str) -> str:
     """Plain text of Markdown: headings, emphasis, links and images reduced to their words."""
-    text = re.sub(r"^\s*(-{3,}|\*{3,}|_{3,})\s*$", "", text, flags=re.MULTILINE)
-    text = re.sub(r"^\s{0,3}\[[^\]]+\]:\s*\S.*$", "", text, flags=re.MULTILINE)  # [1]: url
-    text = re.sub(r"!\[[^\]]*\](\([^)]*\)|\[[^\]]*\])", "", text)
-    text = re.sub(r"\[([^\]]*)\](\([^)]*\)|\[[^\]]*\])", r"\1", text)
+    # Patterns stay within a line and bounded, so no input makes them quadratic.
+    text = re.sub(r"^[ \t]*(-{3,}|\*{3,}|_{3,})[ \t]*$", "", text, flags=re.MULTILINE)
+    # link definitions ("[1]: url")
+    text = re.sub(r"^[ \t]{0,3}\[[^\]\n]{1,200}\]:[ \t]*\S.*$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"!\[[^\[\]\n]{0,500}\](\([^()\n]{0,2000}\)|\[[^\[\]\n]{0,200}\])", "", text)
+    text = re.sub(r"\[([^\[\]\n]{0,500})\](\([^()\n]{0,2000}\)|\[[^\[\]\n]{0,200}\])", r"\1", text)
     text = re.sub(
         r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)([ \t]+#+)?[ \t]*$", r"\1", text, flags=re.MULTILINE
     )
-    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.MULTILINE)
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^[ \t]{0,3}>[ \t]?", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^[ \t]*[-*+][ \t]+", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\*\*|__|`)", "", text)
     text = re.sub(r"\*(?=\S)([^*\n]*?\S)\*", r"\1", text)  # *emphasis*
     return text
@@ -248,6 +270,15 @@ DATE_RE = re.compile(
 META_LINE_MAX = 80
 HEADING_MAX = 40
 CREDIT_RE = re.compile(r"[(（]([^()（）。，,！!？?]{2,40})[)）]?\s*$")
+# Where a passage may be cut (the sentence and clause ends of index/passages.py). Prose pauses
+# every few dozen characters; a line running this long without one is a data blob (base64,
+# minified code, a table dumped on one line) that would make one giant passage.
+PASSAGE_BREAK_RE = re.compile(r"[。！？!?；;…，,、：:]")
+UNBROKEN_MAX = 2000
+
+
+def _is_blob(line: str) -> bool:
+    return len(line) > UNBROKEN_MAX and max(map(len, PASSAGE_BREAK_RE.split(line))) > UNBROKEN_MAX
 
 
 def strip_pinyin_glosses(line: str) -> str:
@@ -369,7 +400,7 @@ def parse_text(text: str, path: str, title: str | None = None) -> Article:
     lines = []
     for raw in text.splitlines():
         line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
-        if not line or _is_boilerplate(line):
+        if not line or _is_boilerplate(line) or _is_blob(line):
             continue
         line = strip_pinyin_glosses(line)
         if _take_metadata(line, meta):
