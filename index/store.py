@@ -10,15 +10,19 @@ Layout (``format`` = ``qabot-index``, ``version`` = `INDEX_VERSION`)::
 
 ``path`` is relative to the data directory; ``sha256`` is of the file's bytes, so a rebuild
 re-reads only files whose bytes changed. A write goes to a temporary file that replaces the
-old index only when complete, so a killed rebuild leaves the old index whole.
+old index only when complete, so a killed rebuild leaves the old index whole (its temporary
+file is deleted by a later save).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import glob
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,9 +31,15 @@ from pathlib import Path
 
 from index.passages import Passage
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 INDEX_FORMAT = "qabot-index"
 INDEX_VERSION = 1
 REBUILD_HINT = "run `qabot index build` to rebuild it"
+LEFTOVER_AGE = 60.0  # seconds before an unlocked temporary index file counts as abandoned
 
 
 class IndexUnavailable(Exception):
@@ -101,23 +111,28 @@ class CorpusIndex:
 
     @classmethod
     def from_json(cls, document: dict) -> CorpusIndex:
-        index = cls(analyzer=document["analyzer"], created=document.get("created", ""))
+        """Read the JSON document; a field of the wrong type is a ValueError (a corrupt index),
+        not a crash later on when an answer is rendered."""
+        index = cls(
+            analyzer=_text(document["analyzer"], "analyzer"),
+            created=_text(document.get("created", ""), "created"),
+        )
         shared: dict[str, str] = {}  # one object per distinct token: less memory, faster BM25
         for number, entry in enumerate(document["articles"]):
             index.articles.append(
                 ArticleRecord(
-                    path=str(entry["path"]),
-                    sha256=str(entry["sha256"]),
-                    title=str(entry["title"]),
-                    date=entry.get("date"),
-                    source=entry.get("source"),
-                    author=entry.get("author"),
+                    path=_text(entry["path"], "an article's path"),
+                    sha256=_text(entry["sha256"], "an article's sha256"),
+                    title=_text(entry["title"], "an article's title"),
+                    date=_text(entry.get("date"), "an article's date", optional=True),
+                    source=_text(entry.get("source"), "an article's source", optional=True),
+                    author=_text(entry.get("author"), "an article's author", optional=True),
                 )
             )
             for position, passage in enumerate(entry["passages"]):
-                index.passages.append(
-                    Passage(number, position, str(passage["text"]), passage.get("heading"))
-                )
+                text = _text(passage["text"], "a passage's text")
+                heading = _text(passage.get("heading"), "a passage's heading", optional=True)
+                index.passages.append(Passage(number, position, text, heading))
                 tokens = passage["tokens"]
                 if not isinstance(tokens, list):
                     raise ValueError("passage tokens must be a list of strings")
@@ -125,6 +140,13 @@ class CorpusIndex:
         if not all(isinstance(t, str) for t in shared):
             raise ValueError("passage tokens must be a list of strings")
         return index
+
+
+def _text(value: object, what: str, optional: bool = False) -> str | None:
+    """`value` when it is a string (or None, when optional); else a ValueError naming the field."""
+    if isinstance(value, str) or (optional and value is None):
+        return value
+    raise ValueError(f"{what} must be {'text or null' if optional else 'text'}")
 
 
 def save_index(index: CorpusIndex, path: Path) -> None:
@@ -143,11 +165,39 @@ def save_index(index: CorpusIndex, path: Path) -> None:
         ) from exc
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary files of earlier writes that were killed midway.
+
+    A writer holds a lock on its temporary file until it is complete; a file nobody holds and
+    untouched for `LEFTOVER_AGE` seconds belongs to a build that died (SIGKILL, power loss).
+    """
+    if fcntl is None:  # Windows: left-overs stay (they are hidden files)
+        return
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if time.time() - leftover.stat().st_mtime < LEFTOVER_AGE:
+                continue
+            descriptor = os.open(leftover, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            continue  # being written right now
+        finally:
+            os.close(descriptor)
+
+
 def _write_atomically(index: CorpusIndex, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     payload = json.dumps(index.to_json(), ensure_ascii=False, separators=(",", ":"))
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):  # a file system without locks: no clean-up
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(payload)
             stream.flush()

@@ -1,0 +1,326 @@
+"""The index: missing, truncated, corrupted, from an older version, or being rebuilt while
+questions arrive.
+
+- Every unusable index is one line naming the problem and the fix, from `qabot ask` and from
+  `qabot serve` alike (tests/test_store.py covers more shapes through `bot.cli.main`).
+- A rebuild killed (SIGKILL) at random moments, and once while it writes the new file, leaves
+  the old index byte for byte, so `qabot ask --json` answers exactly as before.
+- Readers never see half an index while it is replaced; `QAService.rebuild()` swaps the
+  answerer atomically under concurrent questions and keeps the old one when a rebuild fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fake_bot_api import clean_env, qabot_command
+
+from bot.service import QAService
+from index.build import build_index
+from index.store import (
+    INDEX_VERSION,
+    LEFTOVER_AGE,
+    CorpusIndex,
+    IndexUnavailable,
+    load_index,
+    save_index,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = "run `qabot index build` to rebuild it"
+KILLS = 5  # random moments, plus one while the new index is being written
+
+
+def generated_article(number: int, stations: int) -> str:
+    """A made-up article about county number `number` (about 2 KB, a dozen passages)."""
+    lines = [f"示范县{number}号双拥工作综述", "2024-03-01 来源：测试日报"]
+    for batch in range(12):
+        lines.append(
+            f"示范县{number}号第{batch}批共建项目累计投入资金{number + batch}万元，"
+            f"建成拥军服务站{stations + batch}个，军民共建成果丰硕，群众满意度持续提升。"
+            f"驻地部队官兵参加抢险救灾{batch + 3}次，植树造林{number * 2 + batch}亩。"
+        )
+    return "\n\n".join(lines)
+
+
+def qabot(
+    *args: str, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*qabot_command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=clean_env(),
+        timeout=timeout,
+    )
+
+
+# ------------------------------------------------------------------ a rebuild killed midway
+
+
+def test_a_rebuild_killed_at_any_moment_leaves_the_old_index_answering(tmp_path):
+    data, index_path = tmp_path / "articles", tmp_path / "index.json"
+    data.mkdir()
+    for name in ("hami-shuangyong-model-city.txt", "zhangye-shuangyong-model-city-2024-08-01.txt"):
+        (data / name).write_bytes((REPO / "data" / "articles" / name).read_bytes())
+    for number in range(300):
+        (data / f"a-{number:04d}.txt").write_text(generated_article(number, 100), "utf-8")
+    build = ["index", "build", "--data-dir", str(data), "--index"]
+    assert qabot(*build, str(index_path)).returncode == 0
+    questions = [
+        "哈密有多少个服务站?",
+        "张掖投入了多少资金?",
+        "示范县7号第3批建成了多少个拥军服务站?",
+        "示范县250号植树造林多少亩?",
+        "示范县420号第1批建成了多少个拥军服务站?",  # not in the index yet
+    ]
+    stdin = "\n".join(questions) + "\n"
+    before = qabot("ask", "--json", "--index", str(index_path), "-", stdin=stdin).stdout
+    old_bytes = index_path.read_bytes()
+
+    # what the rebuild has to do: 300 new articles, 30 changed, 10 deleted
+    for number in range(300, 600):
+        (data / f"b-{number:04d}.txt").write_text(generated_article(number, 100), "utf-8")
+    for number in range(0, 30):
+        (data / f"a-{number:04d}.txt").write_text(generated_article(number, 500), "utf-8")
+    for number in range(290, 300):
+        (data / f"a-{number:04d}.txt").unlink()
+
+    # how long a complete rebuild takes, and what it gives (on a copy of the index)
+    finished_path = tmp_path / "finished.json"
+    finished_path.write_bytes(old_bytes)
+    started = time.monotonic()
+    assert qabot(*build, str(finished_path)).returncode == 0
+    duration = time.monotonic() - started
+    after = qabot("ask", "--json", "--index", str(finished_path), "-", stdin=stdin).stdout
+    assert after != before  # the rebuild changes answers, so a half-applied one would show
+    finished = load_index(finished_path)
+
+    seed = int(os.environ.get("QABOT_KILL_SEED", time.time_ns() % 10_000))
+    rng = random.Random(seed)
+    moments = [rng.uniform(0.05, 0.9) * duration for _ in range(KILLS)]
+    outcomes = []
+    for moment in [*moments, "writing"]:
+        process = subprocess.Popen(
+            [*qabot_command(), *build, str(index_path)],
+            env=clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if moment == "writing":  # the moment the new index is half written
+            while process.poll() is None and not list(tmp_path.glob(".index.json.*.tmp")):
+                time.sleep(0.0005)
+        else:
+            time.sleep(moment)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        if index_path.read_bytes() == old_bytes:
+            outcomes.append((moment, "old index"))
+            continue
+        # the kill came after the new index was in place: it must be the complete new one
+        replaced = load_index(index_path)
+        assert (replaced.articles, replaced.passages) == (finished.articles, finished.passages)
+        outcomes.append((moment, "finished first"))
+        index_path.write_bytes(old_bytes)
+    summary = ", ".join(
+        f"{m:.2f}s: {o}" if m != "writing" else f"writing: {o}" for m, o in outcomes
+    )
+    print(f"\nSIGKILL seed {seed} (QABOT_KILL_SEED), full rebuild {duration:.2f}s; {summary}")
+    assert outcomes[-1][1] == "old index"  # killed while writing: nothing replaced
+    assert sum(outcome == "old index" for _, outcome in outcomes) >= KILLS // 2
+
+    load_index(index_path)  # loads
+    again = qabot("ask", "--json", "--index", str(index_path), "-", stdin=stdin)
+    assert again.returncode == 0 and again.stdout == before  # answers exactly as before
+
+    # the write killed midway left its hidden temporary file (removed by a later save once
+    # abandoned: test_only_abandoned_temporary_files_are_removed)
+    assert list(tmp_path.glob(".index.json.*.tmp"))
+
+
+def test_only_abandoned_temporary_files_are_removed(tmp_path):
+    import fcntl
+
+    path = tmp_path / "index.json"
+    busy, dead, fresh = (tmp_path / f".index.json.{n}.tmp" for n in ("busy", "dead", "fresh"))
+    for leftover in (busy, dead, fresh):
+        leftover.write_text("{")
+    old = time.time() - LEFTOVER_AGE - 1
+    for leftover in (busy, dead):
+        os.utime(leftover, (old, old))
+    with open(busy) as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # a build writing it right now
+        save_index(CorpusIndex(analyzer="x"), path)
+    assert busy.exists() and fresh.exists() and not dead.exists()
+    assert load_index(path).analyzer == "x"
+
+
+# ------------------------------------------------------------------ unusable index files
+
+
+def corrupt_variants(good: dict) -> dict[str, str | bytes]:
+    def changed(change) -> str:
+        document = copy.deepcopy(good)
+        change(document)
+        return json.dumps(document, ensure_ascii=False)
+
+    text = json.dumps(good, ensure_ascii=False).encode()
+    flipped = bytearray(text)
+    for position in range(len(flipped) // 3, len(flipped) // 3 + 40, 7):
+        flipped[position] ^= 0x55
+    return {
+        "truncated": text[: len(text) // 2],
+        "bit flips": bytes(flipped),
+        "older version": changed(lambda d: d.update(version=INDEX_VERSION - 1)),
+        "empty": b"",
+        "a date that is a number": changed(lambda d: d["articles"][0].update(date=20240801)),
+        "a title that is null": changed(lambda d: d["articles"][0].update(title=None)),
+        "a source that is a list": changed(lambda d: d["articles"][0].update(source=["x"])),
+        "a heading that is a number": changed(
+            lambda d: d["articles"][0]["passages"][0].update(heading=5)
+        ),
+        "a passage without text": changed(
+            lambda d: d["articles"][0]["passages"][0].update(text=None)
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def good_document(seed_index) -> dict:
+    return json.loads(seed_index.read_text(encoding="utf-8"))
+
+
+def test_wrong_types_in_the_index_are_a_corrupt_index(good_document, tmp_path):
+    for name, content in corrupt_variants(good_document).items():
+        path = tmp_path / "index.json"
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        with pytest.raises(IndexUnavailable) as caught:
+            load_index(path)
+        assert FIX in str(caught.value) and "\n" not in str(caught.value), name
+
+
+@pytest.mark.parametrize(
+    "case", ["truncated", "bit flips", "older version", "a date that is a number", "missing"]
+)
+def test_ask_and_serve_report_a_bad_index_in_one_line(good_document, tmp_path, case):
+    path = tmp_path / "index.json"
+    if case != "missing":
+        content = corrupt_variants(good_document)[case]
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    ask = qabot("ask", "--index", str(path), "哈密有多少个服务站?")
+    serve = subprocess.run(
+        [*qabot_command(), "serve", "--index", str(path)],
+        capture_output=True,
+        text=True,
+        env=clean_env(
+            QABOT_TELEGRAM_TOKEN="123456:SECRET-token-value",
+            QABOT_TELEGRAM_API_URL="http://127.0.0.1:9/bot",  # never reached
+        ),
+        timeout=60,
+    )
+    for result in (ask, serve):
+        assert result.returncode == 2 and result.stdout == ""
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("error: ") and "index.json" in line and FIX in line
+        assert "SECRET-token-value" not in result.stderr
+
+
+# ------------------------------------------------------------------ rebuilt while questions arrive
+
+
+def test_readers_never_see_half_an_index_while_it_is_replaced(seed_index, tmp_path):
+    small = load_index(seed_index)
+    small.articles, small.passages, small.tokens = small.articles[:1], [], []
+    big = load_index(seed_index)
+    path = tmp_path / "index.json"
+    save_index(big, path)
+    sizes: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                sizes.append(len(load_index(path).passages))
+            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    for round_ in range(40):
+        save_index(small if round_ % 2 else big, path)
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert not errors
+    assert set(sizes) <= {0, len(big.passages)} and len(sizes) > 10
+
+
+@pytest.fixture
+def service(seed_dir, tmp_path):
+    data = tmp_path / "articles"
+    data.mkdir()
+    for article in seed_dir.iterdir():
+        (data / article.name).write_bytes(article.read_bytes())
+    path = tmp_path / "index.json"
+    build_index(data, path)
+    qa = QAService(data, path)
+    qa.load()
+    return qa
+
+
+def test_questions_during_rebuilds_get_the_old_or_the_new_answer(service):
+    question = "哈密有多少个服务站?"
+    hami = service.data_dir / "hami-shuangyong-model-city.txt"
+    original = hami.read_text(encoding="utf-8")
+    changed = original.replace("285个服务站", "286个服务站")
+    answers: list[str | None] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                answers.append(service.ask(question).answer)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    askers = [threading.Thread(target=ask) for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    for round_ in range(4):
+        hami.write_text(changed if round_ % 2 == 0 else original, encoding="utf-8")
+        service.rebuild()
+    stop.set()
+    for asker in askers:
+        asker.join()
+    assert not errors
+    assert set(answers) == {"285个服务站", "286个服务站"}
+
+
+def test_a_failed_rebuild_keeps_the_old_index_answering(service, monkeypatch):
+    before = service.ask("哈密有多少个服务站?").answer
+    (service.data_dir / "new.txt").write_text(generated_article(1, 100), encoding="utf-8")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("index.store.os.replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        service.rebuild()
+    monkeypatch.undo()
+    assert service.ask("哈密有多少个服务站?").answer == before == "285个服务站"
+    assert len(service.sources()) == 2
+    assert len(load_index(service.index_path).articles) == 2
