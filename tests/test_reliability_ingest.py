@@ -45,6 +45,23 @@ def make_dirs(path: Path) -> None:
         folder.mkdir()
 
 
+def remove_tree(top: Path) -> None:
+    """`rm -rf` without recursion: shutil.rmtree, and so pytest's clean-up of old temporary
+    folders, recurses once per level and would fail on what these tests make."""
+    folders, stack = [], [os.fsencode(top)]
+    while stack:
+        folder = stack.pop()
+        folders.append(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)
+
+
 def article(place: str, stations: int) -> str:
     return QINGSHAN.replace("青山", place).replace("128", str(stations))
 
@@ -147,9 +164,13 @@ def builds(tmp_path_factory):
     junk_root = tmp_path_factory.mktemp("junk")
     clean_data = write_corpus(clean_root, with_junk=False)
     junk_data = write_corpus(junk_root, with_junk=True)
-    clean = build_index(clean_data, clean_root / "index.json")
-    junk = build_index(junk_data, junk_root / "index.json")
-    return clean, junk, junk_data, junk_root / "index.json"
+    try:
+        clean = build_index(clean_data, clean_root / "index.json")
+        junk = build_index(junk_data, junk_root / "index.json")
+        yield clean, junk, junk_data, junk_root / "index.json"
+    finally:
+        remove_tree(clean_root)
+        remove_tree(junk_root)
 
 
 def content(index):
@@ -231,10 +252,14 @@ def test_a_reader_that_raises_skips_the_file_and_the_build_goes_on(tmp_path, mon
 def test_the_walk_has_no_recursion_limit_and_keeps_path_order(tmp_path):
     deep = "/".join(["d"] * DEPTH) + "/x.txt"
     names = ["a.txt", "a/b.txt", "a b.txt", "a-c.txt", "B.txt", deep, ".h/x.txt", "a/.h.txt"]
-    for name in names:
-        make_dirs((tmp_path / name).parent)
-        (tmp_path / name).write_text("x", encoding="utf-8")
-    found = [p.relative_to(tmp_path).as_posix() for p in iter_article_files(tmp_path)]
+    root = tmp_path / "walk"
+    try:
+        for name in names:
+            make_dirs((root / name).parent)
+            (root / name).write_text("x", encoding="utf-8")
+        found = [p.relative_to(root).as_posix() for p in iter_article_files(root)]
+    finally:
+        remove_tree(root)
     visible = [n for n in names if "/." not in "/" + n]
     assert found == sorted(visible, key=lambda name: name.split("/"))  # pathlib's order
 
