@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install index lint bench bench-smoke clean
+.PHONY: run test install index lint bench bench-smoke soak clean
 
 run: $(STAMP)
 	$(BIN)/qabot run
@@ -29,6 +29,10 @@ bench: $(VENV)/.installed-bench
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench --smoke
+
+# Soak (docs/RELIABILITY.md): 5,000 messages from 200 chats through the fake Bot API.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --messages 5000 --chats 200
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -27,6 +27,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -75,7 +76,9 @@ MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH  # 4096
 MORE_PAGE = 3  # passages per "more" page
 MORE_LIMIT = 15  # passages reachable through "more"
 QUESTION_CACHE_SIZE = 4096
-NETWORK_RETRIES = 2  # extra attempts after a 5xx or a connection error
+NETWORK_RETRIES = 2  # extra attempts after a 5xx or a dropped connection
+UNSENT_PATIENCE = 60.0  # seconds to keep retrying a request that could not be sent at all
+UNSENT_BACKOFF_MAX = 5.0  # longest pause between those retries
 BOOTSTRAP_ENDPOINTS = {"getMe", "deleteWebhook", "setWebhook"}
 URL_RE = re.compile(r"https?://\S+", re.IGNORECASE)
 MORE_RE = re.compile(r"more:([A-Za-z0-9_-]{1,16}):(\d{1,3})")
@@ -391,7 +394,8 @@ def language(update: Update | None) -> str:
 class RedactSecrets(logging.Filter):
     """Replaces secrets (the bot token, the webhook secret) in log records, tracebacks included.
 
-    PTB's InvalidToken message contains the token; its traceback is dropped altogether.
+    PTB's InvalidToken message contains the token; its traceback is dropped altogether, and
+    so is that of a network error (the error's own line says what happened).
     """
 
     def __init__(self, secrets_: list[str]):
@@ -406,6 +410,12 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
             record.exc_info, record.exc_text = None, None
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # an unreachable or failing Bot API is a condition, not a bug: one line, no
+            # traceback (PTB logs its start-up retries with one of 100 lines)
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args, record.exc_info, record.exc_text = None, None, None
         message = record.getMessage()
         redacted = self.redact(message)
         if redacted != message:
@@ -436,29 +446,45 @@ def install_redaction(secrets_: list[str]) -> RedactSecrets:
 
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (Telegram's flood limits, 429 retried after retry_after) that also retries
-    a request failing with a 5xx answer or a connection error, with a short back-off.
+    a request failing with a 5xx answer or a dropped connection, with a short back-off.
 
-    A time-out is not retried: the request may have reached Telegram, and a duplicate answer
-    is worse than a late error in the log. Start-up calls are left to PTB's own bootstrap
-    retries.
+    A request that could not be sent at all (no connection to the Bot API: a network drop, a
+    restarting proxy) is retried for up to `UNSENT_PATIENCE` seconds, since sending it again
+    cannot duplicate anything; an answer is then delivered once the API is back instead of
+    being lost. A time-out after sending is not retried: the request may have reached
+    Telegram, and a duplicate answer is worse than a late error in the log. Start-up calls are
+    left to PTB's own bootstrap retries.
     """
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
-        for attempt in range(NETWORK_RETRIES + 1):
+        failures = 0  # failures after which the request may have been sent
+        unsent = 0
+        started = time.monotonic()
+        while True:
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             except NetworkError as exc:
-                if (
-                    type(exc) is not NetworkError
-                    or attempt == NETWORK_RETRIES
-                    or endpoint in BOOTSTRAP_ENDPOINTS
-                ):
+                if endpoint in BOOTSTRAP_ENDPOINTS:
+                    raise
+                if not_sent(exc):
+                    if time.monotonic() - started >= UNSENT_PATIENCE:
+                        raise
+                    delay = min(UNSENT_BACKOFF_MAX, 0.5 * 2**unsent)
+                    unsent += 1
+                elif type(exc) is NetworkError and failures < NETWORK_RETRIES:
+                    delay = 0.5 * 2**failures
+                    failures += 1
+                else:
                     raise
                 log.warning("Bot API %s failed (%s); retrying", endpoint, exc)
-                await asyncio.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+                await asyncio.sleep(delay)
+
+
+def not_sent(exc: BaseException) -> bool:
+    """True when a Bot API request failed before it could be sent (no connection was made)."""
+    return isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 # ---------------------------------------------------------------------- the bot
@@ -476,6 +502,9 @@ class QABot:
         self.questions = QuestionCache()
         self.mode = "webhook" if settings.webhook_url else "polling"
         self._background: set[asyncio.Task] = set()
+        # Questions wait for the warm-up: answered concurrently before it, each would load the
+        # English lexicon again (hundreds of MB that the process then keeps).
+        self._ready = asyncio.Event()
 
     def register(self, app: Application) -> None:
         if self.allowed:
@@ -504,7 +533,7 @@ class QABot:
                 await app.bot.set_my_commands(commands, language_code=code)
             except TelegramError as exc:
                 log.warning("could not register the command menu: %s", exc)
-        task = asyncio.create_task(asyncio.to_thread(self._warm_up))
+        task = asyncio.create_task(self._warm_up_then_ready())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         print(
@@ -519,6 +548,12 @@ class QABot:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _warm_up_then_ready(self) -> None:
+        try:
+            await asyncio.to_thread(self._warm_up)
+        finally:
+            self._ready.set()
 
     def _warm_up(self) -> None:
         """Load the tokenizer and the English lexicon before the first question needs them."""
@@ -662,6 +697,7 @@ class QABot:
     async def answer_question(self, update: Update, question: str) -> None:
         if not await self.admit(update):
             return
+        await self._ready.wait()
         answer = await asyncio.to_thread(self.service.ask, question, self.settings.top_k)
         markup = None
         if answer.answer is not None and other_passages(answer):
@@ -692,6 +728,7 @@ class QABot:
         await query.answer()
         key, offset = parsed
         top_k = min(50, max(self.settings.top_k, offset + MORE_PAGE + 2))
+        await self._ready.wait()
         answer = await asyncio.to_thread(self.service.ask, question, top_k)
         html_text, following = render_more(answer, question, offset)
         markup = self._more_button(key, following, answer.lang) if following is not None else None
@@ -752,7 +789,10 @@ class QABot:
         try:
             report = await asyncio.to_thread(self.service.rebuild)
         except Exception as exc:
-            log.exception("reindex failed")
+            if isinstance(exc, OSError):  # a missing data folder, a full disk: one line
+                log.error("reindex failed: %s", exc)
+            else:
+                log.exception("reindex failed")
             await self.edit_or_reply(
                 status, message, escape(texts["reindex_failed"].format(error=exc))
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import time
 import unicodedata
 from pathlib import Path
 from urllib.parse import urlparse
@@ -101,6 +102,21 @@ def check_url(url: str, allow_private: bool = False) -> str:
     return parsed.geturl()
 
 
+def _check_peer(response) -> None:
+    """Refuse a page whose connection ended up at a local or private address although the
+    name resolved to a public one when the link was checked (DNS rebinding)."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if not peer:
+        return
+    try:
+        address = ipaddress.ip_address(peer[0])
+    except ValueError:
+        return
+    if not address.is_global:
+        raise AddError(f"{address} is a local or private address; refused")
+
+
 def fetch_url(
     url: str,
     data_dir: Path,
@@ -114,9 +130,14 @@ def fetch_url(
     url = check_url(url, allow_private)
     chunks: list[bytes] = []
     size = 0
+    # `timeout` bounds each wait (connecting, each read); the whole download gets twice that,
+    # so a server dripping a byte at a time cannot hold the fetch for hours
+    deadline = time.monotonic() + 2 * timeout
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             with client.stream("GET", url, headers={"User-Agent": "qabot/0.1"}) as response:
+                if not allow_private:
+                    _check_peer(response)
                 if response.status_code != 200:
                     raise AddError(f"the page answered HTTP {response.status_code}")
                 content_type = response.headers.get("content-type", "")
@@ -126,6 +147,8 @@ def fetch_url(
                     size += len(chunk)
                     if size > max_bytes:
                         raise AddError(f"page larger than {max_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise AddError(f"the page took longer than {2 * timeout:g} s to download")
                     chunks.append(chunk)
     except httpx.HTTPError as exc:
         raise AddError(f"cannot fetch the page: {exc.__class__.__name__}") from exc
