@@ -112,9 +112,15 @@ def bot(fake, tmp_path_factory):
     process.stop()
 
 
+# Telegram delivers at most 4,096 characters; one 100k message is enough for the bot.
+BOT_QUESTIONS = {
+    k: v for k, v in QUESTIONS.items() if k not in {"100k mixed characters", "100k figures"}
+}
+
+
 def test_the_bot_replies_once_to_each_hostile_question_and_shows_it_literally(fake, bot):
     chats = {}
-    for number, (name, question) in enumerate(QUESTIONS.items()):
+    for number, (name, question) in enumerate(BOT_QUESTIONS.items()):
         chat = 20_000 + number
         chats[name] = chat
         fake.send_text(chat, question)
