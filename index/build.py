@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +89,14 @@ def _unusable(path: Path, data_dir: Path) -> str | None:
 def _printable(relative: str) -> str:
     """A path as UTF-8 text: bytes of a file name that are not UTF-8 shown as U+FFFD."""
     return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _shown(name: str) -> str:
+    """A file name with control and invisible format characters (line breaks, escape
+    sequences, right-to-left overrides) written as escapes."""
+    return "".join(
+        c if unicodedata.category(c) not in {"Cc", "Cf"} else ascii(c)[1:-1] for c in name
+    )
 
 
 @lru_cache(maxsize=1)
@@ -183,7 +192,8 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}
     report.removed = sum(1 for key in previous if key not in current)
-    report.skipped.sort()
+    # names as they can be shown on one line, without a terminal obeying them
+    report.skipped = sorted((_shown(relative), reason) for relative, reason in report.skipped)
     for relative, reason in report.skipped:
         log.info("skipped %s: %s", relative, reason)
     save_index(index, index_path)

@@ -128,8 +128,9 @@ def read_article(path: Path, data_dir: Path) -> Article:
 
 
 def iter_article_files(data_dir: Path) -> Iterator[Path]:
-    """Files and symbolic links under `data_dir`, recursively, in path order; hidden files and
-    folders skipped, linked folders not entered, folders that cannot be listed passed over.
+    """Everything but folders under `data_dir` (files, symbolic links, pipes, ...: the build
+    says why it skips what is not a regular file), recursively, in path order; hidden files
+    and folders skipped, linked folders not entered, folders that cannot be listed passed over.
 
     The walk keeps its own stack (no recursion), so folders nested thousands deep are fine.
     """
@@ -144,12 +145,10 @@ def iter_article_files(data_dir: Path) -> Iterator[Path]:
                         continue
                     child = (*parts, entry.name)
                     try:
-                        if entry.is_symlink() or entry.is_file(follow_symlinks=False):
-                            found.append(child)
-                        elif entry.is_dir(follow_symlinks=False):
-                            pending.append(child)
+                        folder = entry.is_dir(follow_symlinks=False)
                     except OSError:
                         continue
+                    (pending if folder else found).append(child)
         except OSError:
             continue
     for parts in sorted(found):
