@@ -19,6 +19,7 @@ process that looks up many entries (an index build) loads the whole dictionary i
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import json
@@ -481,12 +482,15 @@ def _is_token(word: str) -> bool:
 
 def _figure_tokens(normalized: str) -> Iterator[tuple[int, int, list[str]]]:
     """(start, end, tokens) for every figure and every asked-for unit ("多少个")."""
-    spans: list[tuple[int, int, list[str]]] = []
-    for asked in ASKED_UNIT_RE.finditer(normalized):
-        spans.append((asked.start(), asked.end(), [asked.group("unit")]))
+    spans: list[tuple[int, int, list[str]]] = [
+        (asked.start(), asked.end(), [asked.group("unit")])
+        for asked in ASKED_UNIT_RE.finditer(normalized)
+    ]
+    asked_starts = [start for start, _, _ in spans]  # in order, not overlapping
     for figure in find_figures(normalized):
-        if any(start <= figure.start < end for start, end, _ in spans):
-            continue
+        before = bisect.bisect_right(asked_starts, figure.start) - 1
+        if before >= 0 and figure.start < spans[before][1]:
+            continue  # inside an asked-for unit
         whole = re.sub(r"\s+", "", normalized[figure.start : figure.end])
         tokens = [whole, figure.number]
         if figure.unit:
