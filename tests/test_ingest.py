@@ -544,3 +544,208 @@ def test_unusable_files_raise_a_short_reason(tmp_path, name, data, reason):
 def test_a_dated_body_line_is_not_mistaken_for_metadata():
     article = parse_text("标题\n2023年5月18日 青山县举行双拥大会\n正文第一段。", "x.txt")
     assert any("青山县举行双拥大会" in block.text for block in article.blocks)
+
+
+# ------------------------------------------------------------------ pages in layouts not seen before
+
+XINHE = "xinhe-comments.html"
+XINHE_TEXT = (
+    "4月28日，新河县召开双拥工作推进会，总结一年来双拥工作取得的成效。",
+    "会议通报，新河县已建成退役军人服务站156个，覆盖全部乡镇和行政村，累计走访慰问优抚对象3200余户。",
+    "下一步，新河县将持续深化军地共建，推动双拥工作提质增效。",
+)
+BODY_LINES = (
+    "全县双拥工作扎实推进，军民关系更加融洽。\n全县共建成退役军人服务站128个，实现全覆盖。\n"
+)
+
+
+def read_text_article(tmp_path, text: str, name: str = "article.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    article = read_article(path, tmp_path)
+    return article, [p.text for p in split_article(article, 0)]
+
+
+def shown(article) -> list[str]:
+    """What a user can be shown of an article: passages and their headings."""
+    passages = split_article(article, 0)
+    return [p.text for p in passages] + [p.heading for p in passages if p.heading]
+
+
+@pytest.mark.parametrize("layout", ["pinglun-box", "comment", "article-comments", "box"])
+def test_html_reader_comments_are_not_passages(tmp_path, layout):
+    page = (PAGES / XINHE).read_text(encoding="utf-8").replace("pinglun-box", layout)
+    article, texts = read_text_article(tmp_path, page, "page.html")
+    assert [t for t in texts if "：" not in t] == list(XINHE_TEXT)
+    for comment in ("500个", "1亿元", "新河老兵", "路人甲", "网友评论", "发表评论", "说两句"):
+        assert not any(comment in t for t in shown(article)), comment
+    assert article.date == "2023-05-01"  # the article's date, not a comment's
+
+
+def test_text_reader_comments_are_not_passages_nor_dates(tmp_path):
+    article, texts = read_text_article(
+        tmp_path,
+        "青山县双拥工作综述\n"
+        + BODY_LINES
+        + "网友评论\n网友小明 2023-09-12 12:00\n听说全县其实建成了500个服务站，比报道多得多。\n"
+        "青山人 2023-09-12 13:05\n为家乡点赞！\n发表评论\n",
+    )
+    assert texts == BODY_LINES.split()
+    assert article.date is None
+
+
+def test_html_page_metadata_with_full_width_and_no_break_spaces(tmp_path):
+    article, texts = read_text_article(
+        tmp_path, (PAGES / XINHE).read_text(encoding="utf-8"), "page.html"
+    )
+    assert article.title == "新河县双拥工作再上新台阶"  # `<title>标题：… | 新河网`
+    assert (article.source, article.author, article.date) == ("新河日报", "赵明", "2023-05-01")
+    assert not any("来" in t and "源" in t or "作者" in t or "赵明" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("lines", "source", "author", "date"),
+    [
+        ("来源：\u3000新华网", "新华网", None, None),
+        ("作者:\u00a0张三", None, "张三", None),
+        (
+            "来源：人民日报\u3000\u3000作者：李四\u3000\u30002023-05-01",
+            "人民日报",
+            "李四",
+            "2023-05-01",
+        ),
+        ("来\u3000源：新华网\n作\u3000者：张三", "新华网", "张三", None),
+        ("来源：&nbsp;新华网\u3000\u3000作者：&#12288;张三", "新华网", "张三", None),
+        ("【来源：《人民日报》】", "人民日报", None, None),
+        (
+            "作者：张三\u3000来源：新华网\u3000时间：2023-05-01\u3000浏览次数：1234",
+            "新华网",
+            "张三",
+            "2023-05-01",
+        ),
+        (
+            "来源：人民日报" + "\u3000" * 40 + "作者：李四" + "\u3000" * 40 + "2023-05-01",
+            "人民日报",
+            "李四",
+            "2023-05-01",
+        ),
+    ],
+)
+def test_spaced_source_and_author_lines_are_metadata(tmp_path, lines, source, author, date):
+    article, texts = read_text_article(tmp_path, f"青山县双拥工作综述\n{lines}\n{BODY_LINES}")
+    assert (article.source, article.author, article.date) == (source, author, date)
+    assert texts == BODY_LINES.split()
+    assert article.title == "青山县双拥工作综述"
+
+
+def test_table_rows_read_as_text_and_link_bars_go(tmp_path):
+    article, texts = read_text_article(
+        tmp_path,
+        "青山县双拥工作综述\n首页 | 新闻 | 体育\n首页｜要闻｜专题｜\n"
+        + BODY_LINES
+        + "| 地区 | 服务站 | 资金 |\n|:---|---:|---|\n| 东城镇 | 12个 | 300万元 |\n"
+        "| 西城镇 | 9个 | 210万元 |\n\n| 指标 | 数值 |\n| --- | --- |\n| 示范店 | 63家 |\n"
+        "| 工作内容 | 开展走访慰问，覆盖全部优抚对象 |\n",
+    )
+    assert texts[:2] == BODY_LINES.split()
+    joined = "\n".join(shown(article))
+    assert "东城镇：服务站 12个，资金 300万元。" in joined
+    assert "示范店：63家。" in joined
+    assert "工作内容：开展走访慰问，覆盖全部优抚对象。" in joined
+    for furniture in ("|", "｜", "首页", "体育", "---", "指标"):
+        assert furniture not in joined, furniture
+
+
+def test_html_table_figures_are_kept_as_text(tmp_path):
+    _, texts = read_text_article(tmp_path, (PAGES / XINHE).read_text(encoding="utf-8"), "page.html")
+    assert "拥军优属资金：4500万元。" in texts and "拥军优属示范店：87家。" in texts
+    assert not any("|" in t or "首页" in t or "指标" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    "editor",
+    [
+        "[责任编辑：王五]",
+        "【责任编辑：王五】",
+        "（责任编辑：王五）",
+        "责任编辑 王五",
+        "(编辑:王五 审核:赵六)",
+    ],
+)
+@pytest.mark.parametrize("inline", [False, True], ids=["own-line", "paragraph-end"])
+def test_editor_lines_are_dropped_and_name_nobody(tmp_path, editor, inline):
+    body = BODY_LINES.rstrip("\n") + ("" if inline else "\n") + editor + "\n"
+    article, texts = read_text_article(tmp_path, "青山县双拥工作综述\n" + body)
+    assert texts == BODY_LINES.split()
+    assert article.source is None and article.author is None
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        "title: 青山县双拥工作综述\ndate: 2023-05-01\nsource: 青山日报\nauthor: 张三",
+        "title: \"青山县双拥工作综述\"\ndate: '2023-05-01'\nsource: 青山日报\nauthor: 张三\ntags:\n  - 双拥\n  - 拥军",
+        "标题：青山县双拥工作综述\n日期: 2023年5月1日\n来源：青山日报\n作者：张三",
+    ],
+    ids=["english", "quoted-and-list", "chinese-keys"],
+)
+def test_markdown_front_matter_is_metadata(tmp_path, front):
+    article, texts = read_text_article(
+        tmp_path, f"---\n{front}\n---\n\n# 青山县双拥工作综述\n\n{BODY_LINES}", "note.md"
+    )
+    assert article.title == "青山县双拥工作综述"
+    assert (article.date, article.source, article.author) == ("2023-05-01", "青山日报", "张三")
+    assert texts == BODY_LINES.split()
+    for front_matter in (":", "---", "title", "标题", "青山日报", "张三", "2023"):
+        assert not any(front_matter in t for t in shown(article)), front_matter
+
+
+def test_markdown_rules_around_text_are_not_front_matter(tmp_path):
+    article, texts = read_text_article(
+        tmp_path, "---\n\n全县双拥工作扎实推进。\n\n---\n\n全县建成服务站128个。\n", "note.md"
+    )
+    assert texts == ["全县双拥工作扎实推进。", "全县建成服务站128个。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("标题：青山县双拥工作综述\n", "a.txt"),
+        ("标题:青山县双拥工作综述\n", "a.txt"),
+        ("**标题：** 青山县双拥工作综述\n\n**来源：** 青山日报\n\n", "a.md"),
+        ("青山新闻网\n标题：青山县双拥工作综述\n", "a.txt"),
+    ],
+)
+def test_title_label_is_not_part_of_the_title(tmp_path, text, name):
+    article, texts = read_text_article(tmp_path, text + BODY_LINES, name)
+    assert article.title == "青山县双拥工作综述"
+    assert not any("标题" in t for t in shown(article))
+
+
+@pytest.mark.parametrize(
+    ("lines", "date", "source"),
+    [
+        ("栏目：要闻", None, None),
+        ("遵义日报 2023年12月5日 第01版", "2023-12-05", "遵义日报"),
+        ("2023年12月05日 星期二 第A3版", "2023-12-05", None),
+        (
+            "《中国退役军人报》 2023年12月05日 星期二 第03版：要闻\n栏目：双拥",
+            "2023-12-05",
+            "中国退役军人报",
+        ),
+        ("所属频道：本地新闻\u3000\u3000关键词：双拥 拥军", None, None),
+    ],
+)
+def test_column_and_newspaper_dateline_are_metadata_not_headings(tmp_path, lines, date, source):
+    article, texts = read_text_article(tmp_path, f"青山县双拥工作综述\n{lines}\n{BODY_LINES}")
+    assert (article.date, article.source) == (date, source)
+    assert texts == BODY_LINES.split()
+    assert [p.heading for p in split_article(article, 0)] == [None, None]
+
+
+@pytest.mark.parametrize("line", ["推出5版新方案", "周一例会制度", "青山日报开展双拥宣传"])
+def test_headings_that_look_a_little_like_datelines_stay(tmp_path, line):
+    article, _ = read_text_article(
+        tmp_path, f"青山县双拥工作综述\n{BODY_LINES}{line}\n全县新建服务站12个。\n"
+    )
+    assert line in [b.text for b in article.blocks if b.heading]
