@@ -7,8 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.english import Lexicon, place_within, surnames
-from bot.question import Question, analyze
+from bot.english import PLACE_SUFFIXES, Lexicon, place_within, surnames
+from bot.question import ROLES, Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
 from index.figures import Figure, find_figures
 from index.search import Hit, Searcher
@@ -61,6 +61,7 @@ class Answer:
 
 
 FIGURE_KINDS = {"count", "money", "area", "duration", "ordinal", "measure"}
+AMOUNT_KINDS = {"count", "money", "area", "duration", "measure", "number"}
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 40
 CANDIDATE_PASSAGES = 8
@@ -91,6 +92,34 @@ SPECIFIC_UNITS = {
     "架",
 }
 SENTENCE_ENDS = "。！？!?；;"
+CLAUSE_BREAKS = SENTENCE_ENDS + "，,、"
+# "增长8.7%", "比上年增加4.2亿斤": a change is the figure right after such a verb
+CHANGE_BEFORE_RE = re.compile(
+    r"(?:增长|增加|提高|提升|下降|减少|降低|上涨|增收|增幅为?|增速为?)了?(?:约|近|达到?)?$"
+)
+# "院长李建华": a role written right before a name
+ROLE_BEFORE_RE = re.compile(rf"(?:{ROLES})$")
+ROLE_RE = re.compile(rf"(?:{ROLES})")
+# Plans and targets: "力争到2025年建成…", "预计…", "计划…"
+TARGET_RE = re.compile(
+    r"力争|争取|计划|目标|预计|有望|规划|拟|将(?:达|建|新增|超|实现|突破|增至|形成|带动)|到20\d\d年"
+)
+# A figure of an earlier period: "去年同期为…", "较上届（第40届签约项目480亿元）"
+PAST_RE = re.compile(r"(?:上年|去年|上届|上一届|前年|上一年)(?:同期)?[^增减提下降]{0,16}$")
+# Greetings and thanks get a friendly word, not a search
+SMALL_TALK_RE = re.compile(
+    r"(?i)你好|您好|嗨|哈喽|谢谢|谢谢你|多谢|感谢|再见|拜拜|早上好|晚上好|晚安|好的|嗯|ok|"
+    r"hi|hello|hey|thanks?|thank you|thx|bye|good (morning|evening|night)"
+)
+# Something that asks: a question word or mark, in Chinese or English
+ASKING_RE = re.compile(
+    r"[?？]|多少|几|什么|哪|谁|吗|呢|何|怎|多[长大高重远久深宽厚]|"
+    r"(?i:\b(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did)\b)"
+)
+# Numbered things of one series: "3号线", "2号楼", "5号馆"
+IDENTIFIER_RE = re.compile(r"\d+号[线楼馆院厅站口台]?")
+# A wider area than the place asked about: "江西全省已建成…2.1万个"
+WIDER_RE = re.compile(r"全省|全国|全球|全世界|中央|全区|全自治区")
 QUOTED_RE = re.compile(r"“([^“”]{2,30})”|《([^《》]{1,30})》|「([^「」]{2,30})」|\"([^\"]{2,30})\"")
 DATE_RE = re.compile(r"(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日")
 OBJECT_RE = re.compile(r"[^，,；;。！？!?：:、“”「」《》()（）的了]+")
@@ -192,7 +221,8 @@ class Answerer:
                 continue
             parts = [p for p in get_tokenizer().lcut_for_search(form) if p != form and len(p) > 1]
             if parts:
-                best = max(best, score * 0.5 * sum(1 for p in parts if p in text) / len(parts))
+                found = sum(1 for p in parts if p in text) / len(parts)
+                best = max(best, score * (0.8 if found == 1 else 0.5 * found))
         return best
 
     def coverage(self, question: Question, hit: Hit) -> float:
@@ -237,6 +267,7 @@ class Answerer:
         Closeness decays with the distance in characters and counts less from another sentence.
         """
         words = [w for w in question.words if w not in SLOT_WORDS]
+        kind = question.kind
         if not words and not question.figures:
             return 0.5
         sentence_start = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
@@ -246,11 +277,15 @@ class Answerer:
         def closeness(at: int, until: int) -> float:
             gap = 0 if at < end and until > start else (at - end if at >= end else start - until)
             near = 1.0 / (1.0 + gap / 8.0)
+            if kind != "date" and at >= end and any(c in text[end:at] for c in CLAUSE_BREAKS):
+                near *= 0.5  # a word of the next clause is about the next figure
             return near if sentence_start <= at < sentence_end else near * 0.4
 
         total = got = 0.0
         for word in words:
             weight = self._weight(word, question) * question.importance(word)
+            if word == question.focus:
+                weight *= 2  # "水稻亩产是多少" asks for the 亩产, wherever 水稻 is
             total += weight
             got += weight * max(
                 (
@@ -286,21 +321,20 @@ class Answerer:
                     continue  # the question's own figure ("40天保卫战") is not its answer
                 if figure.kind == "date" and kind != "date":
                     continue  # 2021年 is a year, not "how many years"
-                if question.asked_unit and figure.unit == question.asked_unit:
-                    fit = 1.0
-                elif figure.kind == kind and question.asked_unit not in SPECIFIC_UNITS:
-                    fit = 0.8
-                elif figure.kind == kind:
-                    fit = 0.4  # "多少名" answered in 人次 or 户: probably another thing
-                elif (
-                    kind == "count"
-                    and figure.kind in {"count", "ordinal"}
-                    and not question.asked_unit
+                start = figure.start
+                if (
+                    start > 0
+                    and text[start - 1] == "第"
+                    and ("第" in question.normalized or not figure.unit)
                 ):
-                    fit = 0.6
-                elif kind == "other":
-                    fit = 0.3
-                else:
+                    start -= 1  # "排名第几" -> "第19位"; "获得过几次" -> "三次"
+                fit = self._figure_fit(question, figure, ordinal=start < figure.start)
+                if question.growth:
+                    if CHANGE_BEFORE_RE.search(text[max(0, figure.start - 8) : figure.start]):
+                        fit = 1.0  # "增长了多少" -> "增长8.7%"
+                    else:
+                        fit *= 0.6
+                if not fit:
                     continue
                 end = figure.end
                 if figure.kind not in {"ordinal", "duration", "date"}:
@@ -310,7 +344,8 @@ class Answerer:
                     # the counted thing should sit next to its figure ("荣誉牌近4万个")
                     nearby = text[max(0, figure.start - 10) : figure.end + 10]
                     fit *= 1.0 if any(noun in nearby for noun in nouns) else 0.5
-                spans.append((figure.start, end, fit))
+                fit *= self._setting_fit(question, text, figure.start, figure.end)
+                spans.append((start, end, fit))
         if kind == "date":
             spans.extend((m.start(), m.end(), 1.0) for m in DATE_RE.finditer(text))
         if kind in {"name", "other"}:
@@ -339,11 +374,18 @@ class Answerer:
                     if tail and 2 <= len(tail.group(0)) <= 15:
                         spans.append((tail.start(), tail.end(), 0.9))
         if kind == "person":
+            spans.extend(self._names_after_roles(question, text))
             position, previous = 0, None
             family_names = surnames()
             for pair in pos_tokenizer().lcut(text):
                 word = pair.word
-                if pair.flag in {"nr", "nrfg"} and word not in question.normalized:
+                after = position + len(word)
+                if (
+                    pair.flag in {"nr", "nrfg"}
+                    and word not in question.normalized
+                    and not any(w in word for w in question.words)
+                    and not text.startswith(tuple(PLACE_SUFFIXES), after)  # 郑东新|区
+                ):
                     start = position
                     if (
                         previous
@@ -352,11 +394,121 @@ class Answerer:
                         and len(word) <= 2
                     ):
                         start -= 1  # "刘" + "红梅": jieba cut the surname off
-                    if position + len(word) - start >= 2:
-                        spans.append((start, position + len(word), 1.0))
+                    if after - start >= 2:
+                        role = ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
+                        asked_role = role and role.group(0) in question.normalized
+                        spans.append((start, after, 1.0 if asked_role else 0.7))
                 position += len(word)
                 previous = word
         return spans
+
+    @staticmethod
+    def _figure_fit(question: Question, figure: Figure, ordinal: bool) -> float:
+        """How well a figure's unit fits the kind of answer asked for (0: not at all)."""
+        kind = question.kind
+        if kind == "ordinal" and ordinal:
+            return 1.0  # "第几位" -> "第19位", "排名第几" -> "第19"
+        if question.asked_unit and figure.unit == question.asked_unit:
+            return 1.0
+        if figure.kind == kind:
+            # "多少名" answered in 人次 or 户: probably another thing
+            return 0.8 if question.asked_unit not in SPECIFIC_UNITS else 0.4
+        if kind == "count" and not question.asked_unit:
+            if figure.kind == "ordinal":
+                return 0.6
+            if figure.kind in AMOUNT_KINDS:
+                return 0.55  # "总产量是多少" -> "253.6亿斤"
+        if kind == "other":
+            return 0.3
+        return 0.0
+
+    def _setting_fit(self, question: Question, text: str, start: int, end: int) -> float:
+        """Less for a figure that is a target, a past figure or about a wider area, unless
+        the question asks about one ("力争到2025年建成…1500万亩", "全省…2.1万个")."""
+        clause_start = max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1
+        before = text[clause_start:start]
+        sentence_start = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
+        fit = 1.0
+        future = TARGET_RE.search(text[sentence_start:start])
+        if future and not TARGET_RE.search(question.normalized):
+            fit *= 0.6
+        opened = max(
+            text.rfind("（", sentence_start, start), text.rfind("(", sentence_start, start)
+        )
+        closed = max(
+            text.rfind("）", sentence_start, start), text.rfind(")", sentence_start, start)
+        )
+        if opened > closed:
+            fit *= 0.8  # an aside in brackets: "（第40届签约项目43个，总金额480亿元）"
+            before = text[max(sentence_start, opened - 6) : start]
+        if PAST_RE.search(before) and not PAST_RE.search(question.normalized):
+            fit *= 0.6
+        asked_ids = set(IDENTIFIER_RE.findall(question.normalized))
+        if asked_ids and any(
+            found not in asked_ids and found[-1] in {i[-1] for i in asked_ids}
+            for found in IDENTIFIER_RE.findall(before)
+        ):
+            fit *= 0.5  # "3号线全长多少" is not answered by "1号线全长35.1公里"
+        if question.focus and question.focus not in question.names:
+            forms = [f for f, _ in question.forms(question.focus)]
+            if not any(form in before for form in forms) and any(form in text for form in forms):
+                fit *= 0.7  # "水稻亩产是多少": 亩产 is written right before its figure
+        if self._other_subject(question, before):
+            fit *= 0.6  # "Johnson得了多少分" is not answered by "队友Kyle Brown贡献15分"
+        wider = WIDER_RE.search(text[sentence_start:start])
+        if (
+            wider
+            and question.names
+            and wider.group(0) not in question.normalized
+            and not any(name in text[sentence_start:end] for name in question.names)
+        ):
+            fit *= 0.6
+        return fit
+
+    @staticmethod
+    def _names_after_roles(question: Question, text: str) -> list[tuple[int, int, float]]:
+        """ "主任郑国华介绍": a surname right after a role begins a name of two or three
+        characters, even where jieba cuts it apart (郑|国华)."""
+        spans = []
+        family_names = surnames()
+        for role in ROLE_RE.finditer(text):
+            start = role.end()
+            if start >= len(text) or text[start] not in family_names:
+                continue
+            length = 0
+            for pair in pos_tokenizer().lcut(text[start : start + 8]):
+                if length and (
+                    pair.flag[:1] in {"v", "x", "p", "u", "c"} or length + len(pair.word) > 3
+                ):
+                    break
+                length += len(pair.word)
+            if 2 <= length <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", text[start : start + length]):
+                asked = role.group(0) in question.normalized
+                spans.append((start, start + length, 1.0 if asked else 0.6))
+        return spans
+
+    @staticmethod
+    def _other_subject(question: Question, clause: str) -> bool:
+        """Whether the clause before a figure names someone or somewhere the question does not,
+        and nothing the question names."""
+        asked = [w for w in question.names + question.words if len(w) >= 2]
+        tags = pos_tokenizer().word_tag_tab
+        if not any(
+            re.fullmatch(r"[A-Za-z]+", w)
+            or (question.pos.get(w, "").startswith("nr") and w not in tags)  # 王德胜, not 马拉松
+            for w in asked
+        ):
+            return False  # the question names nobody: any subject may be the one asked about
+        forms = {f for w in asked for f, _ in question.forms(w)} | set(asked)
+        if any(form in clause for form in forms):
+            return False
+        for pair in pos_tokenizer().lcut(clause):
+            word = pair.word
+            if len(word) < 2 or word in question.normalized:
+                continue
+            if pair.flag in {"nr", "nrfg", "nrt", "ns"} or re.fullmatch(r"[a-z]{3,}", word):
+                return True
+        return False
 
     @staticmethod
     def _extend_with_noun(question: Question, text: str, start: int, end: int) -> int:
@@ -396,9 +548,32 @@ class Answerer:
                 citation=None,
                 reason="empty",
             )
+        if SMALL_TALK_RE.fullmatch(cleaned.strip(" !！.。~～?？,，")):
+            return Answer(
+                question=text,
+                answer=None,
+                confidence=0.0,
+                kind="unknown",
+                citation=None,
+                lang="en" if re.search(r"[A-Za-z]", cleaned) else "zh",
+                reason="small_talk",
+            )
         lexicon = self.lexicon if re.search(r"[A-Za-z]{2,}", cleaned) else None
         question = analyze(cleaned, lexicon)
-        return self.answer_question(question, top_k, original=text)
+        answer = self.answer_question(question, top_k, original=text)
+        if answer.passages and question.kind == "other" and not ASKING_RE.search(cleaned):
+            # "哈密": a topic, not a question; show where it is written, assert nothing
+            return Answer(
+                question=answer.question,
+                answer=None,
+                confidence=0.0,
+                kind=answer.kind,
+                citation=None,
+                lang=answer.lang,
+                passages=answer.passages,
+                reason="not_a_question",
+            )
+        return answer
 
     @property
     def lexicon(self) -> Lexicon:

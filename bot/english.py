@@ -57,7 +57,17 @@ EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("date", re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date)\b")),
-    ("duration", re.compile(r"\bhow long\b|\bhow many (days|years|months|hours|weeks)\b")),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long (did|does|do|will|would|has|have|had|is it|was it|it)\b|\bhow long\b.*\btakes?\b|"
+            r"\bhow many (days|years|months|hours|weeks|minutes|seconds)\b|\bwhat time\b"
+        ),
+    ),
+    (
+        "measure",
+        re.compile(r"\bhow (long|far|high|tall|deep|wide|heavy|old)\b|\bpercent(age)?\b|%"),
+    ),
     (
         "area",
         re.compile(
@@ -67,7 +77,9 @@ EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "money",
         re.compile(
-            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b"
+            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b|"
+            r"\b(gdp|revenue|income|output value|sales|turnover|profits?|prices?|costs?|budget|"
+            r"investment|spending|salar\w*|wages?|box office)\b"
         ),
     ),
     ("measure", re.compile(r"\b(percent\w*|rate|ratio|proportion)\b")),
@@ -213,7 +225,9 @@ class EnglishReading:
     names: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    counted: str | None = None  # the group "how many ..." counts: "How many volunteers" -> volunteers
+    counted: str | None = (
+        None  # the group "how many ..." counts: "How many volunteers" -> volunteers
+    )
 
 
 COUNTING_RE = re.compile(r"\b(how many|number of)\s+(?:[a-z]+\s+)?", re.IGNORECASE)
@@ -223,7 +237,10 @@ class Lexicon:
     """English -> Chinese for one index: only terms that its articles actually use."""
 
     def __init__(self, vocabulary: Iterable[str]):
+        vocabulary = set(vocabulary)
         self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
+        # Latin words the articles write themselves ("Marcus Johnson", "NBA") match as written
+        self.latin = {t for t in vocabulary if re.fullmatch(r"[a-z][a-z'-]+", t)}
         self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
         self.glosses: dict[str, dict[str, float]] = defaultdict(dict)
         self.names: dict[str, str] = {}
@@ -242,6 +259,9 @@ class Lexicon:
             if not targets:
                 continue
             for number, gloss in enumerate(entry.glosses):
+                for acronym in ACRONYM_RE.findall(gloss):  # "gross domestic product (GDP)"
+                    for target, base in targets:
+                        self._add(acronym.lower(), target, base)
                 phrase = _gloss_phrase(gloss)
                 if not phrase or len(phrase) > 4:
                     continue
@@ -315,6 +335,7 @@ class Lexicon:
     def read(self, text: str) -> EnglishReading:
         """Names and word groups of the English words in `text` (Chinese parts are ignored)."""
         reading = EnglishReading()
+        text = POSSESSIVE_RE.sub("", text)  # "Hefei's park" -> "Hefei park"
         words = ENGLISH_WORD.findall(text)
         counting = COUNTING_RE.search(text)
         counted_from = len(ENGLISH_WORD.findall(text[: counting.end(1)])) if counting else None
@@ -342,9 +363,15 @@ class Lexicon:
             if name:
                 reading.names.append(name)
                 return size
+            if size == 1 and raw in self.latin:
+                reading.groups[chunk[0]] = [(raw, 1.0)] + [
+                    form for form in self.lookup(stem(raw)) if form[0] != raw
+                ]
+                return 1
             capitalised = chunk[0][:1].isupper() and position > 0
+            common_word = size == 1 and bool(self.glosses.get(stem(raw)))
             if (raw in self.foreign_names or joined in self.foreign_names) and (
-                capitalised or size > 1
+                (capitalised and not common_word) or size > 1
             ):
                 reading.unknown_names.append(" ".join(chunk))
                 return size
@@ -361,7 +388,9 @@ class Lexicon:
         return 1
 
 
-FRAME_KINDS = {"ordinal", "date", "duration", "person", "name"}
+FRAME_KINDS = {"ordinal", "date", "duration", "person", "name", "measure"}
+ACRONYM_RE = re.compile(r"\(([A-Z]{2,6})\)")
+POSSESSIVE_RE = re.compile(r"(?<=[A-Za-z])['’]s?\b")
 
 
 def english_kind(text: str) -> tuple[str, str]:

@@ -9,30 +9,54 @@ from bot.english import NAME_TAGS, PLACE_SUFFIXES, Lexicon, english_kind
 from index.analyzer import STOPWORDS, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE, UNIT_KIND, Figure, find_figures
 
+# What an amount of money is the amount of: "营业收入是多少", "GDP是多少", "总造价多少".
+MONEY_TOPICS = (
+    "收入|营收|产值|生产总值|gdp|增加值|总额|销售额|营业额|成交额|零售额|消费|外资|利润|税收|"
+    "票房|预算|造价|总投资|投资额|捐款|融资|贷款|工资|薪酬|补贴|奖金|收益|财政"
+)
+# Roles whose holder a question asks for by name: "管委会主任叫什么名字" asks for a person.
+ROLES = (
+    "书记|主任|市长|县长|区长|省长|局长|校长|院长|董事长|总经理|经理|负责人|站长|队长|主席|"
+    "冠军|亚军|季军|教练|记者|作者|选手|院士|医生|主持人|创始人|传人|发言人|厅长|部长|所长|"
+    "社长|总裁|馆长|会长|理事长"
+)
 # Checked in order; the first pattern that matches the normalised question decides its kind.
 KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("ordinal", re.compile(r"第几|几连冠|连续几|几届|哪一届|第多少")),
+    ("ordinal", re.compile(r"第几|几连|连续几|几届|哪一届|第多少")),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|什么时间|哪个月|日期")),
+    ("measure", re.compile(r"百分之多少|百分之几|多少个?百分点|几个百分点|增长率|增速|增幅")),
     (
         "duration",
-        re.compile(r"多久|多长时间|多少年|几年|多少天|几天|多少个月|几个月|多少小时|用时"),
+        re.compile(
+            r"多久|多长时间|多少年|几年|多少天|几天|多少个月|几个月|多少个?小时|几个?小时|"
+            r"用时|耗时|历时|工期|时长|运行时间|用了多长"
+        ),
     ),
     (
         "money",
         re.compile(
             r"多少钱|多少资金|多少经费|多少元|多少万元|多少亿|价值多少|金额|耗资|花费|花了多少|"
-            r"投入(了)?多少|投资(了)?多少|资金多少|拨付(了)?多少|补助(了)?多少|多少投资|"
-            r"多少[^，,。？?]{0,6}(资金|经费|钱|款|费用|金额|投资|补贴|补助|奖金)"
+            r"投入(了)?多少|投资(了)?多少|资金多少|拨付(了)?多少|补助(了)?多少|多少投资|造价|"
+            r"多少[^，,。？?]{0,6}(资金|经费|钱|款|费用|金额|投资|补贴|补助|奖金)|"
+            rf"(?:{MONEY_TOPICS})[^，,。？?多几]{{0,4}}(是|为|有|达|达到|实现|约|共)?(多少|几)"
         ),
     ),
-    ("area", re.compile(r"多少亩|几亩|多大面积|面积|多少平方|多少公顷|土地|用地|耕地|林地|草场")),
+    (
+        "area",
+        re.compile(r"多少亩|几亩|多大面积|面积|多少平方|多少公顷|土地|用地|耕地|林地|草场|占地"),
+    ),
     (
         "measure",
         re.compile(
-            r"百分之几|多少%|比例|比率|占比|率(是|为|有|达到?)?多少|满意度|多少公里|多少吨|多高|多长|多重"
+            r"多少%|比例|比率|占比|率(是|为|有|达到?)?多少|满意度|多少公里|多少吨|多高|多长|多重"
         ),
     ),
-    ("person", re.compile(r"谁|哪位|什么人|哪个人|叫什么名字的人")),
+    (
+        "person",
+        re.compile(
+            rf"谁|哪位|什么人|哪个人|叫什么名字的人|(?:{ROLES}).{{0,2}}(叫什么|名字|姓名|姓什么)"
+        ),
+    ),
     (
         "place",
         re.compile(r"哪(个|座|一个)?(城市|地方|县|市|区|省|州|地区|乡|镇|村)|哪里|哪儿|什么地方"),
@@ -46,13 +70,22 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("count", re.compile(r"多少|几|数量|数目|总数|个数|人数")),
 ]
+# "增长了多少": the answer is the change written right after such a verb ("增长8.7%").
+GROWTH_RE = re.compile(r"(增长|增加|提高|提升|下降|减少|降低|上涨|增收)了?(百分之)?(多少|几)")
 FRAME_KINDS = {"name", "person", "date", "duration", "place"}
+# What frames a question of a kind, where it is not its kind's pattern: the role stays a key word
+FRAMES = {
+    "person": re.compile(r"谁|哪位|什么人|哪个人|叫什么名字|叫什么|什么名字|的?名字|姓名|姓什么")
+}
+ENGLISH_GROWTH_RE = re.compile(
+    r"\b(grow|grew|grown|growth|increas|rise|rose|risen|fall|fell|drop|declin)\w*"
+)
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
 # Words that only say "the number / size / title of": never written beside the figure itself.
 FRAME_WORDS = frozenset(
     "数量 数目 总数 总量 个数 人数 面积 大面积 多大 规模 称号 荣誉称号 情况 具体 分别 大约 大概".split()
 )
-QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何")
+QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何|多[长大高重远久深宽厚]")
 
 
 @dataclass
@@ -78,6 +111,10 @@ class Question:
     figures: list[Figure] = field(default_factory=list)
     # How an English question's counted thing may be written ("volunteers" -> 志愿者)
     counted_forms: list[str] = field(default_factory=list)
+    # "增长了多少": the change is asked for, written right after such a verb in the article
+    growth: bool = False
+    # The key word that says what is asked of its subject: "水稻亩产是多少" -> 亩产
+    focus: str | None = None
 
     def forms(self, word: str) -> list[tuple[str, float]]:
         """How a key word may be written in the articles, with the credit each form earns."""
@@ -138,13 +175,19 @@ def question_names(normalized: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+AMOUNT_KINDS = {"count", "money", "area", "measure", "duration"}
+
+
 def question_kind(normalized: str, asked_unit: str | None) -> str:
+    """The kind of answer asked for; a unit the question asks in ("多少名") has the last word
+    over the words around it ("投入了多少名官兵" asks for people, not money)."""
+    unit_kind = UNIT_KIND.get(asked_unit or "")
     for kind, pattern in KIND_PATTERNS:
         if pattern.search(normalized):
             if kind == "count" and asked_unit:
-                return UNIT_KIND.get(asked_unit, "count")
-            if kind == "area" and asked_unit and UNIT_KIND.get(asked_unit) not in (None, "area"):
-                return UNIT_KIND[asked_unit]
+                return unit_kind or "count"
+            if kind in AMOUNT_KINDS and unit_kind in AMOUNT_KINDS and asked_unit != "个":
+                return unit_kind
             return kind
     return "other"
 
@@ -171,6 +214,23 @@ def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
 
 
 SLOT_RE = re.compile(r"(?:多少|几)")
+FOCUS_RE = re.compile(
+    r"(?:的|是|为|有|达到?|共|约|了|大约|一共|总共)*(?:多少|几|多[长大高重远久深宽厚])"
+)
+
+
+def focus_word(normalized: str, words: dict[str, str]) -> str | None:
+    """The key word right before the question's slot ("亩产是多少" -> 亩产), if it is a noun."""
+    slot = FOCUS_RE.search(normalized)
+    if not slot:
+        return None
+    before = normalized[: slot.start()]
+    for word, flag in words.items():
+        if before.endswith(word) and flag[:1] in {"n", "v", "l", "j"}:
+            return word
+    return None
+
+
 NOUN_FLAGS = ("n", "l", "j")
 PHRASE_BREAK_FLAGS = ("p", "u", "c", "r", "x", "w", "y", "e")
 COUNTED_MAX = 10
@@ -221,7 +281,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
     framed = normalized
     if kind in FRAME_KINDS:
         # "叫什么", "什么时候", "多久": the words that frame the question are not key words
-        framed = dict(KIND_PATTERNS)[kind].sub(" ", normalized)
+        framed = FRAMES.get(kind, dict(KIND_PATTERNS)[kind]).sub(" ", normalized)
     if asked_unit and len(asked_unit) > 1:
         units |= {asked_unit[i:] for i in range(len(asked_unit))}
     words = key_words(framed, units)
@@ -241,6 +301,8 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
         figures=figures,
         tokens=tokenize(normalized),
         lang=detect_lang(text),
+        growth=bool(GROWTH_RE.search(normalized)),
+        focus=focus_word(normalized, {w: f for w, f in words.items() if w not in found_names}),
     )
 
 
@@ -256,9 +318,12 @@ def _with_english(text: str, lexicon: Lexicon) -> Question:
     if question.kind == "other" or not has_chinese:
         question.kind = kind
     question.names = list(dict.fromkeys(question.names + reading.names))
+    question.growth = question.growth or bool(ENGLISH_GROWTH_RE.search(text.lower()))
     question.unknown_names = reading.unknown_names
     tags = pos_tokenizer().word_tag_tab
     for word, forms in reading.groups.items():
+        if question.growth and ENGLISH_GROWTH_RE.fullmatch(word.lower()):
+            continue  # "grow": the change is read off the figure after 增长, not searched
         question.words.append(word)
         question.alternatives[word] = forms
         if forms:

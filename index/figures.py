@@ -8,26 +8,129 @@ stay whole tokens) and the answerer (figures are answer candidates) read them th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 CHINESE_DIGITS = {
-    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
 }
 CHINESE_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
 # Measure words and units, grouped by what they measure. Longest first inside the regex.
-MONEY_UNITS = ("元", "美元", "欧元", "块", "块钱")
+MONEY_UNITS = ("元", "美元", "欧元", "港元", "港币", "日元", "英镑", "块", "块钱")
 AREA_UNITS = ("亩", "平方米", "平方公里", "平方千米", "公顷", "平米")
-TIME_UNITS = ("年", "个月", "月", "天", "日", "小时", "分钟", "周", "周年", "秒")
-ORDINAL_UNITS = ("连冠", "届", "次", "期", "轮", "批次", "批")
-COUNT_UNITS = (
-    "个", "名", "家", "户", "项", "人次", "座", "幅", "所", "条", "位", "支", "头", "只",
-    "株", "篇", "首", "处", "件", "台", "辆", "套", "场", "人", "例", "起", "张", "本",
-    "册", "部", "种", "类", "门", "棵", "间", "栋", "层", "节", "对", "家次", "架次",
-    "艘", "架", "匹", "口", "所", "片", "份", "组", "队", "村", "乡", "镇", "县", "团",
+TIME_UNITS = (
+    "年",
+    "个月",
+    "月",
+    "天",
+    "日",
+    "小时",
+    "个小时",
+    "分钟",
+    "周",
+    "周年",
+    "个星期",
+    "星期",
+    "秒",
+    "个工作日",
+    "工作日",
 )
-MEASURE_UNITS = ("公里", "千米", "米", "吨", "千克", "公斤", "克", "升", "度", "%", "倍", "岁")
+ORDINAL_UNITS = ("连冠", "连丰", "连胜", "连增", "届", "次", "期", "轮", "批次", "批", "代")
+COUNT_UNITS = (
+    "个",
+    "名",
+    "家",
+    "户",
+    "项",
+    "人次",
+    "座",
+    "幅",
+    "所",
+    "条",
+    "位",
+    "支",
+    "头",
+    "只",
+    "株",
+    "篇",
+    "首",
+    "处",
+    "件",
+    "台",
+    "辆",
+    "套",
+    "场",
+    "人",
+    "例",
+    "起",
+    "张",
+    "本",
+    "册",
+    "部",
+    "种",
+    "类",
+    "门",
+    "棵",
+    "间",
+    "栋",
+    "层",
+    "节",
+    "对",
+    "家次",
+    "架次",
+    "艘",
+    "架",
+    "匹",
+    "口",
+    "所",
+    "片",
+    "份",
+    "组",
+    "队",
+    "村",
+    "乡",
+    "镇",
+    "县",
+    "团",
+    "字",
+    "枚",
+    "盏",
+    "颗",
+)
+MEASURE_UNITS = (
+    "公里",
+    "千米",
+    "米",
+    "吨",
+    "千克",
+    "公斤",
+    "克",
+    "斤",
+    "升",
+    "立方米",
+    "度",
+    "%",
+    "倍",
+    "岁",
+    "个百分点",
+    "百分点",
+    "千瓦",
+    "千瓦时",
+    "兆瓦",
+    "分",
+)
 
 ALL_UNITS = tuple(
     sorted(
@@ -78,6 +181,8 @@ class Figure:
         """What the figure measures: count, money, area, duration, ordinal, measure, date, number."""
         if self.unit == "年" and self.number.isdigit() and len(self.number) == 4:
             return "date"  # 2022年 is a year, not a duration
+        if self.unit in ("月", "日"):
+            return "date"  # 5月, 18日: a month or a day (a duration is 5个月, 18天)
         return UNIT_KIND.get(self.unit or "", "number")
 
     @property
@@ -129,11 +234,45 @@ def scale_value(scale: str | None) -> int:
     return value
 
 
+# Units of a compound duration, largest first: "2小时09分27秒", "5年零3个月", "6分30秒".
+CLOCK_ORDER = {"年": 0, "个月": 1, "天": 2, "小时": 3, "个小时": 3, "分": 4, "分钟": 4, "秒": 5}
+PERCENT_PREFIX = "百分之"
+
+
 def find_figures(text: str) -> list[Figure]:
     """All figures in `text`, in order. Chinese numerals count only with a measure word."""
-    figures = []
+    return _join_durations(text, list(_single_figures(text)))
+
+
+def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
+    """One figure for a duration written in several units: "2小时09分27秒", "5年零3个月"."""
+    joined: list[Figure] = []
+    for figure in figures:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.unit in CLOCK_ORDER
+            and figure.unit in CLOCK_ORDER
+            and CLOCK_ORDER[figure.unit] > CLOCK_ORDER[previous.unit]
+            and text[previous.end : figure.start] in ("", "零")
+            and previous.kind != "date"
+        ):
+            unit = "分钟" if previous.unit == "分" else previous.unit
+            joined[-1] = Figure(
+                previous.start, figure.end, previous.number, previous.value, unit,
+                previous.approximate,
+            )  # fmt: skip
+            continue
+        joined.append(figure)
+    return joined
+
+
+def _single_figures(text: str) -> Iterator[Figure]:
     for match in FIGURE_RE.finditer(text):
         unit = match.group("unit")
+        start, end = match.span()
+        if not unit and text.endswith(PERCENT_PREFIX, 0, start):
+            unit, start = "%", start - len(PERCENT_PREFIX)  # 百分之三十 = 30%
         if match.group("arabic"):
             number = match.group("arabic").replace(",", "")
             scale = match.group("scale") or ""
@@ -144,16 +283,19 @@ def find_figures(text: str) -> list[Figure]:
             number_text = number + scale
         else:
             chinese = match.group("chinese")
-            if not unit:
-                continue
+            if not unit or unit == "分":
+                continue  # 十分 is "very", not ten points
             parsed = parse_chinese_number(chinese)
             if parsed is None:
                 continue
             value, number_text = float(parsed), chinese
-        start, end = match.span()
-        if start > 0 and match.group("arabic") and (text[start - 1].isascii() and text[start - 1].isalnum()):
+        if (
+            start > 0
+            and match.group("arabic")
+            and (text[start - 1].isascii() and text[start - 1].isalnum())
+        ):
             continue  # part of a word like "A4" or "COVID19"
-        figures.append(
+        yield (
             Figure(
                 start=start,
                 end=end,
@@ -163,4 +305,3 @@ def find_figures(text: str) -> list[Figure]:
                 approximate=bool(match.group("before") or match.group("after")),
             )
         )
-    return figures

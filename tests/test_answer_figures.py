@@ -1,0 +1,127 @@
+"""Figures of every shape, and the decoys next to them (issue 3, on articles in new layouts).
+
+Two articles written for these tests (tests/fixtures/articles_figures): an economy report as
+Markdown with front matter, and a marathon page with a navigation bar and an editor line. They
+hold what real reports hold next to the figure asked for: last year's figure, a target for a
+later year, the whole province's figure, a neighbour's figure in the next clause, another
+line or hall with the same wording, and another player's points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Answer, Answerer
+from bot.render import render_text
+from index.build import build_index
+from index.figures import find_figures
+from index.store import load_index
+
+ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles_figures"
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    path = tmp_path_factory.mktemp("index") / "index.json"
+    _, report = build_index(ARTICLES, path)
+    assert report.articles == 2 and not report.skipped, report.summary()
+    return Answerer(load_index(path))
+
+
+def answered(answerer: Answerer, question: str) -> Answer:
+    answer = answerer.answer(question)
+    assert answer.answer is not None, f"{question}: abstained ({answer.reason})"
+    assert answer.citation is not None and answer.answer in answer.citation.text
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "kind"),
+    [
+        ("以2小时11分36秒的成绩冲线", "2小时11分36秒", "duration"),
+        ("工期5年零3个月", "5年零3个月", "duration"),
+        ("行车间隔6分30秒", "6分30秒", "duration"),
+        ("连续80多个小时的奋战", "80多个小时", "duration"),
+        ("增长百分之三十二", "百分之三十二", "measure"),
+        ("下降0.6个百分点", "0.6个百分点", "measure"),
+        ("粮食总产量253.6亿斤", "253.6亿斤", "measure"),
+        ("总造价300亿港元", "300亿港元", "money"),
+        ("实现二十一连丰", "二十一连丰", "ordinal"),
+        ("6月18日正式开诊", "6月", "date"),
+    ],
+)
+def test_figures_of_every_shape_are_one_figure(text: str, surface: str, kind: str) -> None:
+    figures = [f for f in find_figures(text) if text[f.start : f.end] == surface]
+    assert figures, [text[f.start : f.end] for f in find_figures(text)]
+    assert figures[0].kind == kind
+
+
+def test_very_is_not_a_figure() -> None:
+    assert find_figures("这件事十分重要") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "kind"),
+    [
+        # the kind of answer, read from what is asked about
+        ("临海2024年地区生产总值是多少?", "985.6亿元", "money"),
+        ("临海GDP比上年增长了百分之多少?", "6.3%", "measure"),
+        ("临海规模以上工业增加值增长了多少?", "7.9%", "money"),
+        ("临海农村居民人均可支配收入增长了多少?", "6.8%", "money"),
+        ("临海国际会展中心3号馆占地多大?", "2.4公顷", "area"),
+        ("马拉松组委会主任叫什么名字?", "郑国华", "person"),
+        ("基普托赫跑完男子全程用时多少?", "2小时11分36秒", "duration"),
+        ("临海马拉松在全国马拉松赛事中排名第几?", "第12位", "ordinal"),
+        ("临海马拉松招募了多少名志愿者?", "2600名", "count"),
+        # decoys: target, province, neighbour in the next clause, focus of the question
+        ("临海累计有多少家上市公司?", "27家", "count"),
+        ("临海油菜种植面积有多少亩?", "9.8万亩", "area"),
+        ("陈国强的水稻亩产是多少?", "1230斤", "count"),
+        ("临海轨道交通2号线全长多少公里?", "28.6公里", "measure"),
+        ("Ryan Cooper拿下了多少分?", "31分", "measure"),
+    ],
+)
+def test_the_figure_asked_for_not_the_one_beside_it(
+    answerer: Answerer, question: str, expected: str, kind: str
+) -> None:
+    answer = answered(answerer, question)
+    assert answer.kind == kind, f"{question}: read as {answer.kind}"
+    assert answer.answer.replace("“", "").replace("”", "").startswith(expected), (
+        f"{question}: answered {answer.answer!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What was Linhai's GDP in 2024?", "985.6亿元"),
+        ("By what percentage did Linhai's GDP grow?", "6.3%"),
+        ("How many points did Ryan Cooper score?", "31分"),
+    ],
+)
+def test_english_possessives_acronyms_and_latin_names(
+    answerer: Answerer, question: str, expected: str
+) -> None:
+    answer = answered(answerer, question)
+    assert answer.answer == expected, f"{question}: answered {answer.answer!r}"
+    assert answer.lang == "en"
+
+
+@pytest.mark.parametrize("greeting", ["谢谢", "你好！", "thanks", "Hello"])
+def test_greetings_get_a_friendly_word_not_an_answer(answerer: Answerer, greeting: str) -> None:
+    answer = answerer.answer(greeting)
+    assert answer.answer is None and answer.reason == "small_talk"
+    assert "文章中没有提到" not in render_text(answer)
+
+
+def test_a_bare_topic_shows_where_it_is_written_without_asserting(answerer: Answerer) -> None:
+    answer = answerer.answer("临海马拉松")
+    assert answer.answer is None and answer.reason == "not_a_question"
+    reply = render_text(answer)
+    assert "临海马拉松" in reply and "> " in reply  # the passage it is written in, quoted
+
+
+def test_answered_questions_still_answer_with_a_question_mark_or_word(answerer: Answerer) -> None:
+    assert answered(answerer, "临海马拉松有多少名跑者参赛").answer.startswith("1.5万名")
