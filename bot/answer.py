@@ -473,10 +473,15 @@ class Answerer:
         family_names = surnames()
         for role in ROLE_RE.finditer(text):
             start = role.end()
+            if text.startswith(" ", start):
+                start += 1  # "（记者 王海燕）"
             if start >= len(text) or text[start] not in family_names:
                 continue
+            pairs = pos_tokenizer().lcut(text[start : start + 8])
+            if not pairs or pairs[0].flag[:1] in {"p", "v", "c", "u", "d", "r", "m", "x", "f"}:
+                continue  # "记者从市农业农村局获悉": 从 is a preposition here, not a surname
             length = 0
-            for pair in pos_tokenizer().lcut(text[start : start + 8]):
+            for pair in pairs:
                 if length and (
                     pair.flag[:1] in {"v", "x", "p", "u", "c"} or length + len(pair.word) > 3
                 ):

@@ -90,7 +90,12 @@ def cmd_index_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    sources = _service(_settings(args)).sources()
+    _print_sources(_service(_settings(args)))
+    return 0
+
+
+def _print_sources(service: QAService) -> None:
+    sources = service.sources()
     if not sources:
         print("no articles indexed")
     for source in sources:
@@ -98,7 +103,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(
             f"{source.title}  [{details or 'no date/source'}]  {source.passages} passages  ({source.path})"
         )
-    return 0
+
+
+CHAT_HELP = """Ask a question about the articles, in Chinese or English, one per line:
+  哈密有多少个服务站？  ·  How much did Zhangye invest?
+Commands: /sources lists the indexed articles, /help shows this, /quit (or Ctrl-D) ends the chat.
+请输入关于文章的问题；/sources 查看收录的文章，/help 查看帮助，/quit 退出。"""
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -157,7 +167,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     service.load()
     interactive = sys.stdin.isatty()
     if interactive:
-        print("Ask a question about the articles (Ctrl-D to quit). 请输入问题：")
+        print("Ask a question about the articles (/help for help, Ctrl-D to quit). 请输入问题：")
     while True:
         try:
             line = input("> " if interactive else "")
@@ -166,9 +176,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print()
             break
-        if line.strip():
+        command = line.strip().split("@")[0].lower()
+        if command in {"/help", "/start", "/?"}:
+            print(CHAT_HELP, flush=True)
+        elif command == "/sources":
+            _print_sources(service)
+        elif command in {"/quit", "/exit"}:
+            break
+        elif command.startswith("/") and " " not in command:
+            print(f"unknown command {command}: try /help, /sources or /quit", flush=True)
+        elif line.strip():
             print(render_text(service.ask(line)), flush=True)
-            print(flush=True)
+        else:
+            continue
+        print(flush=True)
     return 0
 
 

@@ -154,4 +154,6 @@ def fetch_url(
         raise AddError(f"cannot fetch the page: {exc.__class__.__name__}") from exc
     parsed = urlparse(url)
     name = (parsed.hostname or "page") + re.sub(r"[^\w.-]+", "-", parsed.path).rstrip("-")
-    return add_bytes(safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html", b"".join(chunks), data_dir)
+    return add_bytes(
+        safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html", b"".join(chunks), data_dir
+    )

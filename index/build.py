@@ -45,7 +45,9 @@ class BuildReport:
         )
 
 
-def _previous(index_path: Path) -> dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]]:
+def _previous(
+    index_path: Path,
+) -> dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]]:
     """Articles of the existing index by (path, sha256), when it was built by this analyzer."""
     try:
         old = load_index(index_path)

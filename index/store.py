@@ -237,7 +237,9 @@ def load_index(path: Path) -> CorpusIndex:
         with _gc_paused():
             document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexUnavailable(f"the index at {path} is unreadable or corrupt ({exc.__class__.__name__}): {REBUILD_HINT}") from exc
+        raise IndexUnavailable(
+            f"the index at {path} is unreadable or corrupt ({exc.__class__.__name__}): {REBUILD_HINT}"
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != INDEX_FORMAT:
         raise IndexUnavailable(f"{path} is not a qabot index: {REBUILD_HINT}")
     version = document.get("version")

@@ -403,6 +403,19 @@ def test_chat_in_process(capsys, monkeypatch, seed_index):
     assert out.index("285个服务站") < out.index("1.6亿元")
 
 
+def test_chat_commands_help_sources_and_quit(capsys, monkeypatch, seed_index):
+    stdin = "/help\n/sources\n/nonsense\n哈密有多少个服务站?\n/quit\n张掖投入了多少资金?\n"
+    status, out, err = cli(
+        capsys, "chat", "--index", str(seed_index), stdin=stdin, monkeypatch=monkeypatch
+    )
+    assert status == 0 and err == ""
+    assert "/sources" in out.split("\n\n")[0]  # the help names the commands
+    assert "双拥花开哈密城" in out and "张掖市创建双拥模范城" in out  # the sources, by title
+    assert "unknown command /nonsense" in out
+    assert "285个服务站" in out
+    assert "1.6亿元" not in out  # nothing is answered after /quit
+
+
 def test_chat_without_index_fails_before_reading(capsys, monkeypatch, tmp_path):
     status, out, err = cli(
         capsys,

@@ -77,7 +77,7 @@ def test_english_question_gets_english_labels(fake, bot):
 def test_abstention_is_kind_and_suggests_questions(fake, bot):
     reply = ask(fake, 1004, "北京有多少人口?")
     assert "抱歉" in reply.text
-    assert "/sources" in reply.text and "哈密有多少个服务站" in reply.text
+    assert "/sources" in reply.text and "有多少个服务站" in reply.text  # an example question
     assert not reply.buttons  # nothing to page through
 
 
