@@ -154,6 +154,17 @@ def clean_question(text: str) -> str:
     return " ".join(kept.split())[:MAX_QUESTION_CHARS]
 
 
+def _joined_where_adjacent(names: list[str], text: str) -> list[str]:
+    """Names jieba cut apart, joined again as the question writes them: 基普 + 鲁托 -> 基普鲁托."""
+    joined: list[str] = []
+    for name in names:
+        if joined and joined[-1] + name in text:
+            joined[-1] += name
+        else:
+            joined.append(name)
+    return joined
+
+
 def _same_figure(asked: Figure, written: Figure) -> bool:
     """The question's "6次" is the article's "六次"; a unit, when the question gives one, must agree."""
     return asked.value == written.value and (asked.unit is None or asked.unit == written.unit)
@@ -610,7 +621,10 @@ class Answerer:
         # "甘肃张掖": a province around a place the articles cover only narrows the question
         regions = [a for a in absent if any(place_within(k, a) for k in known)]
         question.names = [n for n in question.names if n not in regions]
-        unknown = question.unknown_names + [n for n in absent if n not in regions]
+        question.words = [w for w in question.words if w not in regions]
+        unknown = question.unknown_names + _joined_where_adjacent(
+            [n for n in absent if n not in regions], question.normalized
+        )
         if unknown:
             return abstain("unknown_name:" + "、".join(unknown))
         hits = self.searcher.search_tokens(tokens, top_k=SEARCH_DEPTH)

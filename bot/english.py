@@ -45,6 +45,7 @@ EN_STOPWORDS = frozenset(
     how many much what which who whom whose when where why whether if than then
     i you he she we they me him her us them my your his our their
     get got make made please tell me total altogether overall so far
+    number amount title titles figure size
     """.split()
 )
 
@@ -83,15 +84,30 @@ EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("measure", re.compile(r"\b(percent\w*|rate|ratio|proportion)\b")),
+    ("count", re.compile(r"\bnumber of\b")),  # before "what is" asks for a name
     ("person", re.compile(r"\bwho\b")),
     ("name", re.compile(r"\bname\b|\bcalled\b|\bbrand\b|\bslogan\b|\bwhich\b|\bwhat is\b")),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b")),
 ]
 
 
+# Past forms a suffix rule cannot undo ("won" -> "win"), so they meet their glosses
+IRREGULAR_PAST = dict(
+    pair.split(":")
+    for pair in (
+        "won:win got:get gave:give made:make took:take built:build spent:spend held:hold "
+        "rose:rise fell:fall grew:grow began:begin brought:bring bought:buy sold:sell "
+        "paid:pay led:lead left:leave lost:lose met:meet ran:run saw:see sent:send "
+        "set:set stood:stand taught:teach told:tell wrote:write broke:break chose:choose "
+        "drew:draw drove:drive ate:eat flew:fly found:find kept:keep knew:know became:become"
+    ).split()
+)
+
+
 def stem(word: str) -> str:
     """A light English stemmer, applied alike to questions and dictionary glosses."""
     word = word.lower().replace("’", "'").strip("'-")
+    word = IRREGULAR_PAST.get(word, word)
     if word.endswith("'s"):
         word = word[:-2]
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ves", "f"), ("es", "e"), ("s", "")):
@@ -336,6 +352,7 @@ class Lexicon:
         """Names and word groups of the English words in `text` (Chinese parts are ignored)."""
         reading = EnglishReading()
         text = POSSESSIVE_RE.sub("", text)  # "Hefei's park" -> "Hefei park"
+        text = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", text)  # "army-support" -> "army support"
         words = ENGLISH_WORD.findall(text)
         counting = COUNTING_RE.search(text)
         counted_from = len(ENGLISH_WORD.findall(text[: counting.end(1)])) if counting else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.english import NAME_TAGS, PLACE_SUFFIXES, Lexicon, english_kind
+from bot.english import NAME_TAGS, PLACE_SUFFIXES, Lexicon, english_kind, general_glosses, stem
 from index.analyzer import STOPWORDS, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE, UNIT_KIND, Figure, find_figures
 
@@ -326,8 +326,9 @@ def _with_english(text: str, lexicon: Lexicon) -> Question:
             continue  # "grow": the change is read off the figure after 增长, not searched
         question.words.append(word)
         question.alternatives[word] = forms
-        if forms:
-            question.pos[word] = tags.get(forms[0][0], "n")
+        general = forms or general_glosses().get(stem(word), [])
+        if general:  # "won" reads as a verb (赢得), which says less than a noun
+            question.pos[word] = tags.get(general[0][0], "n")
     if reading.counted and not question.counted_noun:
         question.counted_forms = [form for form, _ in reading.groups[reading.counted]]
     question.extra_tokens = reading.names + [

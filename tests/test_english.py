@@ -58,6 +58,10 @@ def assert_answer(answerer: Answerer, question: str, figure: str, title_part: st
         ("When did the new combat unit move to Hami?", "2022年", "哈密"),
         # "how many trees": the figure counting the trees (30万株), not the troops (10万余人次)
         ("How many trees did the troops plant in Hami?", "30万株", "哈密"),
+        # an irregular past ("won") and a frame word ("title") are not missing evidence
+        ("How many times has Hami won the model city title?", "六次", "哈密"),
+        ("What is the number of service stations in Hami?", "285", "哈密"),
+        ("What is Hami's number of service stations?", "285", "哈密"),
     ],
 )
 def test_english_questions_on_the_seeds(answerer, question, figure, title_part):

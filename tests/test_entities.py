@@ -23,6 +23,8 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     [
         ("甘肃省张掖市有多少个退役军人服务中心?", "963"),  # the province only narrows it
         ("新疆哈密市有多少个服务站?", "285"),
+        ("甘肃省张掖市投入了多少资金?", "1.6亿元"),  # the province is no key word either
+        ("甘肃张掖投入了多少资金?", "1.6亿元"),
     ],
 )
 def test_a_region_around_the_place_is_accepted(answerer, question, expected):
@@ -47,3 +49,8 @@ def test_wrong_or_absent_place_abstains(answerer, question):
 def test_absent_place_is_named_in_the_reason(answerer):
     answer = answerer.answer("上海有多少个退役军人服务站?")
     assert answer.answer is None and "上海" in (answer.reason or "")
+
+
+def test_an_absent_name_cut_apart_is_named_whole(answerer):
+    answer = answerer.answer("基普鲁托用时多少?")
+    assert answer.answer is None and answer.reason == "unknown_name:基普鲁托"
