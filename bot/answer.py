@@ -202,6 +202,14 @@ class Answerer:
             self._titles = "\n".join(normalize(a.title) for a in self.index.articles)
         return self.searcher.idf(name) is not None or name in self._titles
 
+    def _as_written(self, name: str) -> str:
+        """A place as the articles write it: 延安市 is 延安 where only 延安 is written."""
+        bare = name[:-1]
+        if name[-1] in PLACE_SUFFIXES and len(bare) >= 2 and not self.mentioned(name):
+            if self.mentioned(bare):
+                return bare
+        return name
+
     def citation(self, passage_id: int) -> Citation:
         passage = self.index.passages[passage_id]
         record = self.index.articles[passage.article]
@@ -616,6 +624,7 @@ class Answerer:
         tokens = question.tokens + question.extra_tokens
         if not tokens:
             return abstain("no_match")
+        question.names = [self._as_written(n) for n in question.names]
         absent = [n for n in question.names if not self.mentioned(n)]
         known = [n for n in question.names if n not in absent]
         # "甘肃张掖": a province around a place the articles cover only narrows the question

@@ -54,3 +54,20 @@ def test_absent_place_is_named_in_the_reason(answerer):
 def test_an_absent_name_cut_apart_is_named_whole(answerer):
     answer = answerer.answer("基普鲁托用时多少?")
     assert answer.answer is None and answer.reason == "unknown_name:基普鲁托"
+
+
+def test_a_place_asked_with_a_suffix_the_article_does_not_write(tmp_path):
+    """The article writes 延安 only; 延安市 and 延安县 in a question mean the same place."""
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / "yanan.txt").write_text(
+        "延安建成退役军人服务站1200个\n2024-05-01 来源：延安日报\n\n"
+        "记者从延安退役军人事务局获悉，截至目前，延安已建成退役军人服务站1200个，"
+        "招募志愿者3000名。延安投入资金8000万元用于服务站建设。\n",
+        encoding="utf-8",
+    )
+    index, _ = build_index(data, tmp_path / "index.json")
+    answerer = Answerer(index)
+    assert answerer.answer("延安市有多少个退役军人服务站?").answer == "1200个"
+    assert answerer.answer("延安市投入了多少资金?").answer == "8000万元"
+    assert answerer.answer("榆林市有多少个退役军人服务站?").answer is None
