@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.english import PLACE_SUFFIXES, Lexicon, place_within, surnames
-from bot.question import ROLES, Question, analyze
+from bot.question import AMOUNT_KINDS, ROLES, Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer
 from index.figures import Figure, find_figures
 from index.search import Hit, Searcher
@@ -61,7 +61,8 @@ class Answer:
 
 
 FIGURE_KINDS = {"count", "money", "area", "duration", "ordinal", "measure"}
-AMOUNT_KINDS = {"count", "money", "area", "duration", "measure", "number"}
+FIGURE_AMOUNT_KINDS = AMOUNT_KINDS | {"number"}  # and figures without a unit
+SUBJECT_REACH = 20  # characters before a figure where its subject is written
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 40
 CANDIDATE_PASSAGES = 8
@@ -102,20 +103,31 @@ ROLE_BEFORE_RE = re.compile(rf"(?:{ROLES})$")
 ROLE_RE = re.compile(rf"(?:{ROLES})")
 # Plans and targets: "力争到2025年建成…", "预计…", "计划…"
 TARGET_RE = re.compile(
-    r"力争|争取|计划|目标|预计|有望|规划|拟|将(?:达|建|新增|超|实现|突破|增至|形成|带动)|到20\d\d年"
+    r"力争|争取|计划|目标|预计|有望|拟|将(?:达|建|新增|超|实现|突破|增至|形成|带动)"
 )
 # A figure of an earlier period: "去年同期为…", "较上届（第40届签约项目480亿元）"
 PAST_RE = re.compile(r"(?:上年|去年|上届|上一届|前年|上一年)(?:同期)?[^增减提下降]{0,16}$")
 # Greetings and thanks get a friendly word, not a search
 SMALL_TALK_RE = re.compile(
-    r"(?i)你好|您好|嗨|哈喽|谢谢|谢谢你|多谢|感谢|再见|拜拜|早上好|晚上好|晚安|好的|嗯|ok|"
-    r"hi|hello|hey|thanks?|thank you|thx|bye|good (morning|evening|night)"
+    r"(?i)(?:你好|您好|嗨|哈喽|谢谢|多谢|感谢|再见|拜拜|早上好|晚上好|晚安|好的|嗯)(?:你|你们|您|啦|了|呀)?"
+    r"|ok|hi|hello|hey|thanks?|thank you|thx|bye|good (?:morning|evening|night)"
 )
+GREETING_PREFIX_RE = re.compile(r"(?i)^(?:你好|您好|嗨|请问|hi|hello|hey)[，,！!。.\s]+")
 # Something that asks: a question word or mark, in Chinese or English
 ASKING_RE = re.compile(
-    r"[?？]|多少|几|什么|哪|谁|吗|呢|何|怎|多[长大高重远久深宽厚]|"
+    r"[?？]|多少|几|什么|哪|谁|吗|呢|何|怎|多[长大高重远久深宽厚]|告诉|请问|介绍|说说|讲讲|"
     r"(?i:\b(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did)\b)"
 )
+# Words that narrow a figure to a part, a phase or a group ("新增", "二期", "女子")
+QUALIFIER_RE = re.compile(
+    r"新增|净增|一期|二期|三期|首期|男子|女子|城镇|农村|上半年|下半年|前三季度"
+)
+# People are counted in 名, 人 or 位 alike
+SAME_UNITS = {"名": ("人", "位"), "人": ("名", "位"), "位": ("名", "人")}
+AGE_UNITS = ("岁", "歲", "周岁")
+LENGTH_ASKED_RE = re.compile(r"多[高长远深宽厚]|高度|长度|全长|里程")
+LENGTH_UNITS = ("米", "公里", "千米")
+AGE_RE = re.compile(r"几岁|多少岁|年龄|年纪|多大|岁")
 # Numbered things of one series: "3号线", "2号楼", "5号馆"
 IDENTIFIER_RE = re.compile(r"\d+号[线楼馆院厅站口台]?")
 # A wider area than the place asked about: "江西全省已建成…2.1万个"
@@ -347,7 +359,8 @@ class Answerer:
                     and ("第" in question.normalized or not figure.unit)
                 ):
                     start -= 1  # "排名第几" -> "第19位"; "获得过几次" -> "三次"
-                fit = self._figure_fit(question, figure, ordinal=start < figure.start)
+                ranked = figure.start > 0 and text[figure.start - 1] == "第"
+                fit = self._figure_fit(question, figure, ordinal=ranked)
                 if question.growth:
                     if CHANGE_BEFORE_RE.search(text[max(0, figure.start - 8) : figure.start]):
                         fit = 1.0  # "增长了多少" -> "增长8.7%"
@@ -403,7 +416,10 @@ class Answerer:
                     pair.flag in {"nr", "nrfg"}
                     and word not in question.normalized
                     and not any(w in word for w in question.words)
-                    and not text.startswith(tuple(PLACE_SUFFIXES), after)  # 郑东新|区
+                    and (
+                        not text.startswith(tuple(PLACE_SUFFIXES), after)  # 郑东新|区
+                        or ROLE_RE.match(text, after)  # 王建国|市长
+                    )
                 ):
                     start = position
                     if (
@@ -427,15 +443,26 @@ class Answerer:
         kind = question.kind
         if kind == "ordinal" and ordinal:
             return 1.0  # "第几位" -> "第19位", "排名第几" -> "第19"
+        if ordinal and kind != "ordinal":
+            return 0.3  # "获得第6名" is a place, not a number of people
         if question.asked_unit and figure.unit == question.asked_unit:
             return 1.0
+        asks_age = bool(AGE_RE.search(question.normalized))
+        if figure.unit in AGE_UNITS and not asks_age:
+            return 0.2 if kind in FIGURE_AMOUNT_KINDS | {"other"} else 0.0  # an age, not asked for
+        if kind == "measure" and asks_age:
+            return 1.0 if figure.unit in AGE_UNITS else 0.0
+        if kind == "measure" and LENGTH_ASKED_RE.search(question.normalized):
+            return 0.8 if figure.unit in LENGTH_UNITS else 0.0  # "大坝有多高" -> 98.5米
+        if figure.unit in SAME_UNITS.get(question.asked_unit or "", ()):
+            return 0.9  # "多少名研发人员" -> "研发人员1275人"
         if figure.kind == kind:
             # "多少名" answered in 人次 or 户: probably another thing
             return 0.8 if question.asked_unit not in SPECIFIC_UNITS else 0.4
         if kind == "count" and not question.asked_unit:
             if figure.kind == "ordinal":
                 return 0.6
-            if figure.kind in AMOUNT_KINDS:
+            if figure.kind in FIGURE_AMOUNT_KINDS:
                 return 0.55  # "总产量是多少" -> "253.6亿斤"
         if kind == "other":
             return 0.3
@@ -470,8 +497,19 @@ class Answerer:
             fit *= 0.5  # "3号线全长多少" is not answered by "1号线全长35.1公里"
         if question.focus and question.focus not in question.names:
             forms = [f for f, _ in question.forms(question.focus)]
-            if not any(form in before for form in forms) and any(form in text for form in forms):
-                fit *= 0.7  # "水稻亩产是多少": 亩产 is written right before its figure
+            # a noun is written right before its figure; a verb may govern a whole list
+            verb = question.pos.get(question.focus, "n").startswith("v")
+            lead = text[sentence_start:start] if verb else before
+            if any(form in before for form in forms):
+                fit = min(1.0, fit * 1.25)  # "年均浓度为21微克/立方米"
+            elif not any(form in lead for form in forms):
+                if any(form in text for form in forms):
+                    fit *= 0.7  # "水稻亩产是多少": 亩产 is written right before its figure
+                elif not self._word_credit(question.focus, text, question):
+                    fit *= 0.5  # "通行费是多少" where no 通行费 is written: another figure
+        for qualifier in QUALIFIER_RE.findall(before):
+            if qualifier not in question.normalized:
+                fit *= 0.8  # "其中二期投资21.3亿元" does not answer "总投资多少"
         if self._other_subject(question, before):
             fit *= 0.6  # "Johnson得了多少分" is not answered by "队友Kyle Brown贡献15分"
         wider = WIDER_RE.search(text[sentence_start:start])
@@ -492,6 +530,13 @@ class Answerer:
         family_names = surnames()
         for role in ROLE_RE.finditer(text):
             start = role.end()
+            window_start = max(0, role.start() - 4)
+            boundaries, position = set(), window_start
+            for word in get_tokenizer().lcut(text[window_start : start + 4]):
+                position += len(word)
+                boundaries.add(position)
+            if start not in boundaries:
+                continue  # 主席台, 城市长江路: the role is part of another word
             if text.startswith(" ", start):
                 start += 1  # "（记者 王海燕）"
             if start >= len(text) or text[start] not in family_names:
@@ -526,7 +571,7 @@ class Answerer:
         forms = {f for w in asked for f, _ in question.forms(w)} | set(asked)
         if any(form in clause for form in forms):
             return False
-        for pair in pos_tokenizer().lcut(clause):
+        for pair in pos_tokenizer().lcut(clause[-SUBJECT_REACH:]):
             word = pair.word
             if len(word) < 2 or word in question.normalized:
                 continue
@@ -572,6 +617,7 @@ class Answerer:
                 citation=None,
                 reason="empty",
             )
+        cleaned = GREETING_PREFIX_RE.sub("", cleaned) or cleaned  # "你好，哈密有几个服务站"
         if SMALL_TALK_RE.fullmatch(cleaned.strip(" !！.。~～?？,，")):
             return Answer(
                 question=text,
@@ -585,7 +631,13 @@ class Answerer:
         lexicon = self.lexicon if re.search(r"[A-Za-z]{2,}", cleaned) else None
         question = analyze(cleaned, lexicon)
         answer = self.answer_question(question, top_k, original=text)
-        if answer.passages and question.kind == "other" and not ASKING_RE.search(cleaned):
+        topic_only = answer.answer is None or len(cleaned) <= 4
+        if (
+            answer.passages
+            and question.kind == "other"
+            and topic_only
+            and not ASKING_RE.search(cleaned)
+        ):
             # "哈密": a topic, not a question; show where it is written, assert nothing
             return Answer(
                 question=answer.question,

@@ -183,7 +183,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             _print_sources(service)
         elif command in {"/quit", "/exit"}:
             break
-        elif command.startswith("/") and " " not in command:
+        elif command.startswith("/") and command[1:].isascii() and " " not in command:
             print(f"unknown command {command}: try /help, /sources or /quit", flush=True)
         elif line.strip():
             print(render_text(service.ask(line)), flush=True)

@@ -45,11 +45,14 @@ EN_STOPWORDS = frozenset(
     how many much what which who whom whose when where why whether if than then
     i you he she we they me him her us them my your his our their
     get got make made please tell me total altogether overall so far
+    during after before since until per each every across within through over under
     number amount title titles figure size
     """.split()
 )
 
 # English question patterns, checked in order, mapped to the same kinds as Chinese questions.
+# "how high", "what percentage": words that only frame a measure question
+MEASURE_FRAME = re.compile(r"\bhow (long|far|high|tall|deep|wide|heavy|old)\b|\bpercent(age)?\b|%")
 EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "ordinal",
@@ -65,10 +68,7 @@ EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"\bhow many (days|years|months|hours|weeks|minutes|seconds)\b|\bwhat time\b"
         ),
     ),
-    (
-        "measure",
-        re.compile(r"\bhow (long|far|high|tall|deep|wide|heavy|old)\b|\bpercent(age)?\b|%"),
-    ),
+    ("measure", MEASURE_FRAME),
     (
         "area",
         re.compile(
@@ -78,13 +78,18 @@ EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "money",
         re.compile(
-            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b|"
+            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b"
+        ),
+    ),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b")),  # before the nouns of money below
+    (
+        "money",
+        re.compile(
             r"\b(gdp|revenue|income|output value|sales|turnover|profits?|prices?|costs?|budget|"
             r"investment|spending|salar\w*|wages?|box office)\b"
         ),
     ),
     ("measure", re.compile(r"\b(percent\w*|rate|ratio|proportion)\b")),
-    ("count", re.compile(r"\bnumber of\b")),  # before "what is" asks for a name
     ("person", re.compile(r"\bwho\b")),
     ("name", re.compile(r"\bname\b|\bcalled\b|\bbrand\b|\bslogan\b|\bwhich\b|\bwhat is\b")),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b")),
@@ -256,11 +261,14 @@ class Lexicon:
         vocabulary = set(vocabulary)
         self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
         # Latin words the articles write themselves ("Marcus Johnson", "NBA") match as written
-        self.latin = {t for t in vocabulary if re.fullmatch(r"[a-z][a-z'-]+", t)}
+        self.latin = {
+            match.group(0) for t in vocabulary if (match := re.match(r"[a-z][a-z'-]+", t))
+        }  # "pm" of "pm2.5" too
         self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
         self.glosses: dict[str, dict[str, float]] = defaultdict(dict)
         self.names: dict[str, str] = {}
         self.foreign_names: dict[str, str] = {}
+        self._by_pinyin: dict[str, str] | None = None
         tags = pos_tokenizer().word_tag_tab
         for term in self.vocabulary:
             if 2 <= len(term) <= 5 and tags.get(term) in NAME_TAGS:
@@ -337,6 +345,15 @@ class Lexicon:
         for name in variants:
             target.setdefault(name, entry.simplified)
 
+    def written_as(self, pinyin: str) -> str | None:
+        """The corpus's word of two to four characters whose pinyin is `pinyin`, if any."""
+        if self._by_pinyin is None:
+            self._by_pinyin = {}
+            for term in sorted(self.vocabulary):
+                if 2 <= len(term) <= 4:
+                    self._by_pinyin.setdefault(toneless_pinyin(term), term)
+        return self._by_pinyin.get(pinyin)
+
     def lookup(self, key: str) -> list[tuple[str, float]]:
         """Chinese terms for an English word or phrase, with how well each fits (at most 1)."""
         found = self.glosses.get(key) or (
@@ -398,14 +415,17 @@ class Lexicon:
                 reading.groups[" ".join(chunk)] = terms
                 return size
         word = words[position]
-        if word[:1].isupper() and position > 0 and word.lower() not in EN_STOPWORDS:
+        written = self.written_as(word.lower()) if word[:1].isupper() else None
+        if written:
+            reading.names.append(written)  # "Hengchuan" -> 恒川, a name jieba did not know
+        elif word[:1].isupper() and position > 0 and word.lower() not in EN_STOPWORDS:
             reading.unknown_names.append(word)  # a name no dictionary or article knows
         elif word.lower() not in EN_STOPWORDS and len(word) > 1:
             reading.groups[word] = []  # a word the articles have no term for
         return 1
 
 
-FRAME_KINDS = {"ordinal", "date", "duration", "person", "name", "measure"}
+FRAME_KINDS = {"ordinal", "date", "duration", "person", "name"}
 ACRONYM_RE = re.compile(r"\(([A-Z]{2,6})\)")
 POSSESSIVE_RE = re.compile(r"(?<=[A-Za-z])['’]s?\b")
 
@@ -417,5 +437,7 @@ def english_kind(text: str) -> tuple[str, str]:
         if match:
             if kind in FRAME_KINDS:
                 text = text[: match.start()] + " " + text[match.end() :]
+            elif kind == "measure":
+                text = MEASURE_FRAME.sub(" ", text)  # "rate" and "ratio" stay key words
             return kind, text
     return "other", text

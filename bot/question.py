@@ -24,7 +24,13 @@ ROLES = (
 KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ordinal", re.compile(r"第几|几连|连续几|几届|哪一届|第多少")),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|什么时间|哪个月|日期")),
-    ("measure", re.compile(r"百分之多少|百分之几|多少个?百分点|几个百分点|增长率|增速|增幅")),
+    (
+        "measure",
+        re.compile(
+            r"百分之多少|百分之几|多少个?百分点|几个百分点|增长率|增速|增幅|比例|比率|占比|比重|"
+            r"几岁|多少岁|年龄|年纪|多大年纪|今年多大|多大了"
+        ),
+    ),
     (
         "duration",
         re.compile(
@@ -38,7 +44,7 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"多少钱|多少资金|多少经费|多少元|多少万元|多少亿|价值多少|金额|耗资|花费|花了多少|"
             r"投入(了)?多少|投资(了)?多少|资金多少|拨付(了)?多少|补助(了)?多少|多少投资|造价|"
             r"多少[^，,。？?]{0,6}(资金|经费|钱|款|费用|金额|投资|补贴|补助|奖金)|"
-            rf"(?:{MONEY_TOPICS})[^，,。？?多几]{{0,4}}(是|为|有|达|达到|实现|约|共)?(多少|几)"
+            rf"(?:{MONEY_TOPICS})(?:的|是|为|有|达|达到|实现|约|共|总计|合计|大约){{0,2}}(?:多少|几)"
         ),
     ),
     (
@@ -54,7 +60,7 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            rf"谁|哪位|什么人|哪个人|叫什么名字的人|(?:{ROLES}).{{0,2}}(叫什么|名字|姓名|姓什么)"
+            rf"谁|哪位|什么人|哪个人|叫什么名字的人|(?:{ROLES})的?(?:叫什么|名字|姓名|姓什么)"
         ),
     ),
     (
@@ -78,13 +84,16 @@ FRAMES = {
     "person": re.compile(r"谁|哪位|什么人|哪个人|叫什么名字|叫什么|什么名字|的?名字|姓名|姓什么")
 }
 ENGLISH_GROWTH_RE = re.compile(
-    r"\b(grow|grew|grown|growth|increas|rise|rose|risen|fall|fell|drop|declin)\w*"
+    r"\b(grow|grows|grew|grown|growth|increased?|increases|rise|rises|rose|risen|fall|falls|fell|"
+    r"fallen|drop|drops|dropped|decline|declined|declines)\b"
 )
 ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}")
 # Words that only say "the number / size / title of": never written beside the figure itself.
 FRAME_WORDS = frozenset(
     "数量 数目 总数 总量 个数 人数 面积 大面积 多大 规模 称号 荣誉称号 情况 具体 分别 大约 大概".split()
 )
+# "今年", "目前": when the question is asked, which the article may not repeat
+TIME_DEIXIS = frozenset("今年 目前 现在 当前 如今 截至目前 迄今 至今".split())
 QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何|多[长大高重远久深宽厚]")
 
 
@@ -129,7 +138,9 @@ class Question:
 
     def importance(self, word: str) -> float:
         """Verbs and adverbs say less about which passage is meant than nouns do."""
-        return 0.3 if self.pos.get(word, "n")[:1] in {"v", "d", "a", "p", "c"} else 1.0
+        if word in TIME_DEIXIS or self.pos.get(word, "n")[:1] in {"v", "d", "a", "p", "c"}:
+            return 0.3
+        return 0.5 if len(word) == 1 else 1.0  # a character left over from a name jieba cut
 
     @property
     def counted_noun(self) -> str | None:
@@ -175,7 +186,8 @@ def question_names(normalized: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-AMOUNT_KINDS = {"count", "money", "area", "measure", "duration"}
+# Kinds whose answer is an amount, as opposed to a date, an ordinal, a person or a name
+AMOUNT_KINDS = frozenset({"count", "money", "area", "measure", "duration"})
 
 
 def question_kind(normalized: str, asked_unit: str | None) -> str:
@@ -214,6 +226,8 @@ def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
 
 
 SLOT_RE = re.compile(r"(?:多少|几)")
+# "主塔有多高", "今年多大": the words that ask for a size are no key words
+ASKED_SIZE_RE = re.compile(r"有?多[长大高重远久深宽厚]了?")
 FOCUS_RE = re.compile(
     r"(?:的|是|为|有|达到?|共|约|了|大约|一共|总共)*(?:多少|几|多[长大高重远久深宽厚])"
 )
@@ -284,7 +298,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
         framed = FRAMES.get(kind, dict(KIND_PATTERNS)[kind]).sub(" ", normalized)
     if asked_unit and len(asked_unit) > 1:
         units |= {asked_unit[i:] for i in range(len(asked_unit))}
-    words = key_words(framed, units)
+    words = key_words(ASKED_SIZE_RE.sub(" ", framed), units)
     found_names = question_names(framed)
     after_slot, noun_ends = counted_phrase(normalized, asked_unit)
     figures = [f for f in find_figures(framed) if f.value > 0]
@@ -306,11 +320,17 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
     )
 
 
+def _same_value(one: Figure, other: Figure) -> bool:
+    return one.value == other.value and one.unit == other.unit
+
+
 def _with_english(text: str, lexicon: Lexicon) -> Question:
     """A question with English words: the Chinese part analysed as usual, the English read."""
     chinese_part = re.sub(r"[A-Za-z][A-Za-z'’-]*", " ", text)
     has_chinese = bool(re.search(r"[\u4e00-\u9fff]", chinese_part))
     question = analyze(chinese_part) if has_chinese else analyze("")
+    written = find_figures(normalize(text))  # "PM2.5" holds no figure 2.5 once PM is gone
+    question.figures = [f for f in question.figures if any(_same_value(f, w) for w in written)]
     kind, english_text = english_kind(text)
     reading = lexicon.read(english_text)
     question.text = text
@@ -331,6 +351,9 @@ def _with_english(text: str, lexicon: Lexicon) -> Question:
             question.pos[word] = tags.get(general[0][0], "n")
     if reading.counted and not question.counted_noun:
         question.counted_forms = [form for form, _ in reading.groups[reading.counted]]
+        units = [form for form in question.counted_forms if form in UNIT_KIND]
+        if units and not question.asked_unit:  # "how many points" asks for a figure in 分
+            question.asked_unit = units[0]
     question.extra_tokens = reading.names + [
         token for forms in reading.groups.values() for term, _ in forms for token in tokenize(term)
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import asdict
 
-from bot.answer import Answer, Citation
+from bot.answer import Answer, Citation, clean_question
 
 LABELS = {
     "zh": {
@@ -57,7 +57,7 @@ def abstention_text(answer: Answer) -> str:
     if answer.reason == "small_talk":
         return words["small_talk"]
     if answer.reason == "not_a_question":
-        return words["not_a_question"].format(topic=answer.question.strip())
+        return words["not_a_question"].format(topic=clean_question(answer.question)[:20])
     if answer.reason and answer.reason.startswith("unknown_name:"):
         names = answer.reason.split(":", 1)[1]
         return words["unknown_name"].format(names=names) + " " + words["abstain"]

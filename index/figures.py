@@ -109,28 +109,13 @@ COUNT_UNITS = (
     "盏",
     "颗",
 )
+# fmt: off
 MEASURE_UNITS = (
-    "公里",
-    "千米",
-    "米",
-    "吨",
-    "千克",
-    "公斤",
-    "克",
-    "斤",
-    "升",
-    "立方米",
-    "度",
-    "%",
-    "倍",
-    "岁",
-    "个百分点",
-    "百分点",
-    "千瓦",
-    "千瓦时",
-    "兆瓦",
-    "分",
+    "公里", "千米", "米", "吨", "千克", "公斤", "克", "斤", "升", "立方米", "亿立方米",
+    "万立方米", "度", "%", "倍", "岁", "歲", "周岁", "个百分点", "百分点", "千瓦", "千瓦时",
+    "兆瓦", "分", "微克/立方米", "毫克/立方米", "微克", "毫克",
 )
+# fmt: on
 
 ALL_UNITS = tuple(
     sorted(
@@ -175,6 +160,7 @@ class Figure:
     value: float
     unit: str | None
     approximate: bool
+    joined: bool = False  # a duration in several units; `value` is then in seconds
 
     @property
     def kind(self) -> str:
@@ -236,6 +222,11 @@ def scale_value(scale: str | None) -> int:
 
 # Units of a compound duration, largest first: "2小时09分27秒", "5年零3个月", "6分30秒".
 CLOCK_ORDER = {"年": 0, "个月": 1, "天": 2, "小时": 3, "个小时": 3, "分": 4, "分钟": 4, "秒": 5}
+# Seconds in each: a joined duration's value is its total, so 2小时11分36秒 != 2小时09分58秒
+CLOCK_SECONDS = {
+    "年": 365 * 86400, "个月": 30 * 86400, "天": 86400, "小时": 3600, "个小时": 3600,
+    "分": 60, "分钟": 60, "秒": 1,
+}  # fmt: skip
 PERCENT_PREFIX = "百分之"
 
 
@@ -251,6 +242,19 @@ def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
         previous = joined[-1] if joined else None
         if (
             previous is not None
+            and previous.unit == "秒"
+            and figure.unit is None
+            and figure.start == previous.end
+            and len(figure.number) <= 2
+            and figure.number.isdigit()
+        ):  # a sprint time: 10秒62
+            joined[-1] = Figure(
+                previous.start, figure.end, previous.number,
+                _seconds(previous) + figure.value / 100, "秒", previous.approximate, joined=True,
+            )  # fmt: skip
+            continue
+        if (
+            previous is not None
             and previous.unit in CLOCK_ORDER
             and figure.unit in CLOCK_ORDER
             and CLOCK_ORDER[figure.unit] > CLOCK_ORDER[previous.unit]
@@ -258,13 +262,18 @@ def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
             and previous.kind != "date"
         ):
             unit = "分钟" if previous.unit == "分" else previous.unit
+            seconds = _seconds(previous) + figure.value * CLOCK_SECONDS[figure.unit]
             joined[-1] = Figure(
-                previous.start, figure.end, previous.number, previous.value, unit,
-                previous.approximate,
+                previous.start, figure.end, previous.number, seconds, unit, previous.approximate,
+                joined=True,
             )  # fmt: skip
             continue
         joined.append(figure)
     return joined
+
+
+def _seconds(figure: Figure) -> float:
+    return figure.value if figure.joined else figure.value * CLOCK_SECONDS[figure.unit or "秒"]
 
 
 def _single_figures(text: str) -> Iterator[Figure]:
@@ -283,8 +292,8 @@ def _single_figures(text: str) -> Iterator[Figure]:
             number_text = number + scale
         else:
             chinese = match.group("chinese")
-            if not unit or unit == "分":
-                continue  # 十分 is "very", not ten points
+            if not unit or unit == "分" or "点" in (text[start - 1 : start], text[end : end + 1]):
+                continue  # 十分 is "very", not ten points; 三点五 is a decimal read elsewhere
             parsed = parse_chinese_number(chinese)
             if parsed is None:
                 continue
@@ -295,6 +304,12 @@ def _single_figures(text: str) -> Iterator[Figure]:
             and (text[start - 1].isascii() and text[start - 1].isalnum())
         ):
             continue  # part of a word like "A4" or "COVID19"
+        if (
+            unit == "分"
+            and text[start - 1 : start] in ("时", "点")
+            and text[start - 2 : start] != "小时"
+        ):
+            continue  # 8时30分 is a time of day, not 30 points
         yield (
             Figure(
                 start=start,

@@ -26,7 +26,7 @@ ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles_figures"
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     path = tmp_path_factory.mktemp("index") / "index.json"
     _, report = build_index(ARTICLES, path)
-    assert report.articles == 2 and not report.skipped, report.summary()
+    assert report.articles == 3 and not report.skipped, report.summary()
     return Answerer(load_index(path))
 
 
@@ -50,12 +50,19 @@ def answered(answerer: Answerer, question: str) -> Answer:
         ("总造价300亿港元", "300亿港元", "money"),
         ("实现二十一连丰", "二十一连丰", "ordinal"),
         ("6月18日正式开诊", "6月", "date"),
+        ("以10秒58的成绩夺冠", "10秒58", "duration"),
+        ("年均浓度为21微克/立方米", "21微克/立方米", "measure"),
     ],
 )
 def test_figures_of_every_shape_are_one_figure(text: str, surface: str, kind: str) -> None:
     figures = [f for f in find_figures(text) if text[f.start : f.end] == surface]
     assert figures, [text[f.start : f.end] for f in find_figures(text)]
     assert figures[0].kind == kind
+
+
+def test_a_place_in_a_ranking_is_not_a_count(answerer: Answerer) -> None:
+    answer = answerer.answer("东湖中学有多少名运动员?")
+    assert answer.answer != "3名"
 
 
 def test_very_is_not_a_figure() -> None:
@@ -68,8 +75,8 @@ def test_very_is_not_a_figure() -> None:
         # the kind of answer, read from what is asked about
         ("临海2024年地区生产总值是多少?", "985.6亿元", "money"),
         ("临海GDP比上年增长了百分之多少?", "6.3%", "measure"),
-        ("临海规模以上工业增加值增长了多少?", "7.9%", "money"),
-        ("临海农村居民人均可支配收入增长了多少?", "6.8%", "money"),
+        ("临海规模以上工业增加值增长了多少?", "7.9%", "count"),
+        ("临海农村居民人均可支配收入增长了多少?", "6.8%", "count"),
         ("临海国际会展中心3号馆占地多大?", "2.4公顷", "area"),
         ("马拉松组委会主任叫什么名字?", "郑国华", "person"),
         ("基普托赫跑完男子全程用时多少?", "2小时11分36秒", "duration"),
@@ -81,6 +88,13 @@ def test_very_is_not_a_figure() -> None:
         ("陈国强的水稻亩产是多少?", "1230斤", "count"),
         ("临海轨道交通2号线全长多少公里?", "28.6公里", "measure"),
         ("Ryan Cooper拿下了多少分?", "31分", "measure"),
+        # a part (二期, 其中), an age, a place in a ranking, people counted in 人 for 名
+        ("临海灵江大桥工程总投资多少钱?", "34.5亿元", "money"),
+        ("临海灵江大桥主塔有多高?", "168米", "measure"),
+        ("林子涵今年多大?", "17岁", "measure"),
+        ("林子涵男子100米的成绩是多少?", "10秒58", "count"),
+        ("临海灵江大桥有多少名工程技术人员?", "426人", "count"),
+        ("临海PM2.5年均浓度是多少?", "21微克/立方米", "count"),
     ],
 )
 def test_the_figure_asked_for_not_the_one_beside_it(
@@ -125,3 +139,59 @@ def test_a_bare_topic_shows_where_it_is_written_without_asserting(answerer: Answ
 
 def test_answered_questions_still_answer_with_a_question_mark_or_word(answerer: Answerer) -> None:
     assert answered(answerer, "临海马拉松有多少名跑者参赛").answer.startswith("1.5万名")
+
+
+# ------------------------------------------------------------ what the review of these rules found
+
+
+def test_a_topic_is_echoed_clean_and_short(answerer: Answerer) -> None:
+    answer = answerer.answer("\x1b]0;pwned\x07临海马拉松" + "赛" * 5000)
+    reply = render_text(answer)
+    assert "\x1b" not in reply and "\x07" not in reply
+    assert len(reply) < 1000
+
+
+def test_greetings_around_a_question_do_not_hide_it(answerer: Answerer) -> None:
+    assert answered(answerer, "你好，临海马拉松招募了多少名志愿者?").answer.startswith("2600名")
+    assert answerer.answer("谢谢你们").reason == "small_talk"
+
+
+@pytest.mark.parametrize(
+    ("question", "not_kind"),
+    [
+        ("临海低收入农户有多少?", "money"),  # 收入 inside another noun
+        ("临海团体赛冠军队叫什么名字?", "person"),  # a team, not the champion's name
+    ],
+)
+def test_kind_words_inside_other_words_do_not_decide(question: str, not_kind: str) -> None:
+    from bot.question import analyze
+
+    assert analyze(question).kind != not_kind
+
+
+def test_english_how_many_wins_over_nouns_of_money_and_rate_stays_a_key_word() -> None:
+    from bot.english import english_kind
+
+    assert english_kind("How many investment projects were signed in Linhai?")[0] == "count"
+    kind, text = english_kind("What is the unemployment rate in Linhai?")
+    assert kind == "measure" and "rate" in text
+
+
+def test_a_role_inside_another_word_is_no_role(tmp_path: Path) -> None:
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / "meeting.txt").write_text(
+        "临海召开全市大会\n2024-03-01\n\n与会嘉宾在主席台上就座。会上，王建国市长强调要抓好落实。\n",
+        encoding="utf-8",
+    )
+    index, _ = build_index(data, tmp_path / "index.json")
+    chair = Answerer(index).answer("大会主席是谁?")
+    assert chair.answer != "台上"
+    assert Answerer(index).answer("临海市长是谁?").answer == "王建国"
+
+
+def test_decimals_times_of_day_and_joined_durations() -> None:
+    assert all(f.value != 3 for f in find_figures("增长百分之三点五"))
+    assert [f.unit for f in find_figures("8时30分开跑")] != ["分"]
+    first, second = find_figures("2小时11分36秒") + find_figures("2小时09分58秒")
+    assert first.value != second.value  # a winning time is not the old record
