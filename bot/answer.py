@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -138,6 +139,9 @@ OBJECT_RE = re.compile(r"[^，,；;。！？!?：:、“”「」《》()（）�
 CLAUSE_RE = re.compile(r"[^，,；;。！？!?：:]+")
 OPENING_QUOTES = '“「『"《'
 CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
+
+
+Span = tuple[int, int, float]  # start, end, how well it fits the kind asked
 
 
 @dataclass
@@ -341,101 +345,115 @@ class Answerer:
 
     # ------------------------------------------------------------ candidate spans
 
-    def _spans(self, question: Question, text: str) -> list[tuple[int, int, float]]:
+    def _spans(self, question: Question, text: str) -> list[Span]:
         """(start, end, fit) of spans of the kind asked, in normalised passage text."""
         kind = question.kind
-        spans: list[tuple[int, int, float]] = []
+        spans: list[Span] = []
         if kind in FIGURE_KINDS or kind == "other":
-            for figure in find_figures(text):
-                surface = text[figure.start : figure.end].strip()
-                if surface in question.normalized:
-                    continue  # the question's own figure ("40天保卫战") is not its answer
-                if figure.kind == "date" and kind != "date":
-                    continue  # 2021年 is a year, not "how many years"
-                start = figure.start
-                if (
-                    start > 0
-                    and text[start - 1] == "第"
-                    and ("第" in question.normalized or not figure.unit)
-                ):
-                    start -= 1  # "排名第几" -> "第19位"; "获得过几次" -> "三次"
-                ranked = figure.start > 0 and text[figure.start - 1] == "第"
-                fit = self._figure_fit(question, figure, ordinal=ranked)
-                if question.growth:
-                    if CHANGE_BEFORE_RE.search(text[max(0, figure.start - 8) : figure.start]):
-                        fit = 1.0  # "增长了多少" -> "增长8.7%"
-                    else:
-                        fit *= 0.6
-                if not fit:
-                    continue
-                end = figure.end
-                if figure.kind not in {"ordinal", "duration", "date"}:
-                    end = self._extend_with_noun(question, text, figure.start, figure.end)
-                nouns = [question.counted_noun] if question.counted_noun else question.counted_forms
-                if nouns and kind in {"count", "ordinal"} and end == figure.end:
-                    # the counted thing should sit next to its figure ("荣誉牌近4万个")
-                    nearby = text[max(0, figure.start - 10) : figure.end + 10]
-                    fit *= 1.0 if any(noun in nearby for noun in nouns) else 0.5
-                fit *= self._setting_fit(question, text, figure.start, figure.end)
-                spans.append((start, end, fit))
+            spans.extend(self._figure_spans(question, text))
         if kind == "date":
             spans.extend((m.start(), m.end(), 1.0) for m in DATE_RE.finditer(text))
         if kind in {"name", "other"}:
-            for match in QUOTED_RE.finditer(text):
-                group = next(g for g in range(1, 5) if match.group(g))
-                inner = match.group(group)
-                if inner in question.normalized:
-                    continue
-                spans.append((match.start(group), match.end(group), 1.0 if kind == "name" else 0.4))
+            spans.extend(self._quoted_spans(question, text))
         if kind == "place":
-            position = 0
-            tags = pos_tokenizer().word_tag_tab
-            for pair in pos_tokenizer().lcut(text):
-                word = pair.word
-                if (pair.flag == "ns" or tags.get(word) == "ns") and len(word) >= 2:
-                    if word not in question.normalized:
-                        spans.append((position, position + len(word), 1.0))
-                position += len(word)
+            spans.extend(self._place_spans(question, text))
         if kind == "name":
-            # "连续8年举办军地鹊桥会": what follows the question's own verb names the thing
-            for word in question.words:
-                if not question.pos.get(word, "").startswith("v") or len(word) < 2:
-                    continue
-                for match in re.finditer(re.escape(word), text):
-                    tail = OBJECT_RE.match(text, match.end())
-                    if tail and 2 <= len(tail.group(0)) <= 15:
-                        spans.append((tail.start(), tail.end(), 0.9))
+            spans.extend(self._object_spans(question, text))
         if kind == "person":
             spans.extend(self._names_after_roles(question, text))
-            position, previous = 0, None
-            family_names = surnames()
-            for pair in pos_tokenizer().lcut(text):
-                word = pair.word
-                after = position + len(word)
-                if (
-                    pair.flag in {"nr", "nrfg"}
-                    and word not in question.normalized
-                    and not any(w in word for w in question.words)
-                    and (
-                        not text.startswith(tuple(PLACE_SUFFIXES), after)  # 郑东新|区
-                        or ROLE_RE.match(text, after)  # 王建国|市长
-                    )
-                ):
-                    start = position
-                    if (
-                        previous
-                        and len(previous) == 1
-                        and previous in family_names
-                        and len(word) <= 2
-                    ):
-                        start -= 1  # "刘" + "红梅": jieba cut the surname off
-                    if after - start >= 2:
-                        role = ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
-                        asked_role = role and role.group(0) in question.normalized
-                        spans.append((start, after, 1.0 if asked_role else 0.7))
-                position += len(word)
-                previous = word
+            spans.extend(self._person_spans(question, text))
         return spans
+
+    def _figure_spans(self, question: Question, text: str) -> Iterator[Span]:
+        """Figures whose unit fits the kind asked, extended over the counted noun."""
+        kind = question.kind
+        for figure in find_figures(text):
+            surface = text[figure.start : figure.end].strip()
+            if surface in question.normalized:
+                continue  # the question's own figure ("40天保卫战") is not its answer
+            if figure.kind == "date" and kind != "date":
+                continue  # 2021年 is a year, not "how many years"
+            ranked = figure.start > 0 and text[figure.start - 1] == "第"
+            start = figure.start
+            if ranked and ("第" in question.normalized or not figure.unit):
+                start -= 1  # "排名第几" -> "第19位"; "获得过几次" -> "三次"
+            fit = self._figure_fit(question, figure, ordinal=ranked)
+            if question.growth:
+                if CHANGE_BEFORE_RE.search(text[max(0, figure.start - 8) : figure.start]):
+                    fit = 1.0  # "增长了多少" -> "增长8.7%"
+                else:
+                    fit *= 0.6
+            if not fit:
+                continue
+            end = figure.end
+            if figure.kind not in {"ordinal", "duration", "date"}:
+                end = self._extend_with_noun(question, text, figure.start, figure.end)
+            nouns = [question.counted_noun] if question.counted_noun else question.counted_forms
+            if nouns and kind in {"count", "ordinal"} and end == figure.end:
+                # the counted thing should sit next to its figure ("荣誉牌近4万个")
+                nearby = text[max(0, figure.start - 10) : figure.end + 10]
+                fit *= 1.0 if any(noun in nearby for noun in nouns) else 0.5
+            fit *= self._setting_fit(question, text, figure.start, figure.end)
+            yield start, end, fit
+
+    @staticmethod
+    def _quoted_spans(question: Question, text: str) -> Iterator[Span]:
+        """What the passage quotes: “彩虹城市双拥张掖”, 《…》."""
+        for match in QUOTED_RE.finditer(text):
+            group = next(g for g in range(1, 5) if match.group(g))
+            if match.group(group) not in question.normalized:
+                fit = 1.0 if question.kind == "name" else 0.4
+                yield match.start(group), match.end(group), fit
+
+    @staticmethod
+    def _place_spans(question: Question, text: str) -> Iterator[Span]:
+        """Place names the question does not already write."""
+        position = 0
+        tags = pos_tokenizer().word_tag_tab
+        for pair in pos_tokenizer().lcut(text):
+            word = pair.word
+            if (pair.flag == "ns" or tags.get(word) == "ns") and len(word) >= 2:
+                if word not in question.normalized:
+                    yield position, position + len(word), 1.0
+            position += len(word)
+
+    @staticmethod
+    def _object_spans(question: Question, text: str) -> Iterator[Span]:
+        """ "连续8年举办军地鹊桥会": what follows the question's own verb names the thing."""
+        for word in question.words:
+            if not question.pos.get(word, "").startswith("v") or len(word) < 2:
+                continue
+            for match in re.finditer(re.escape(word), text):
+                tail = OBJECT_RE.match(text, match.end())
+                if tail and 2 <= len(tail.group(0)) <= 15:
+                    yield tail.start(), tail.end(), 0.9
+
+    @staticmethod
+    def _person_spans(question: Question, text: str) -> Iterator[Span]:
+        """Personal names jieba tags, more so right after a role the question asks about."""
+        position, previous = 0, None
+        family_names = surnames()
+        for pair in pos_tokenizer().lcut(text):
+            word = pair.word
+            after = position + len(word)
+            if (
+                pair.flag in {"nr", "nrfg"}
+                and word not in question.normalized
+                and not any(w in word for w in question.words)
+                and (
+                    not text.startswith(tuple(PLACE_SUFFIXES), after)  # 郑东新|区
+                    or ROLE_RE.match(text, after)  # 王建国|市长
+                )
+            ):
+                start = position
+                if previous and len(previous) == 1 and previous in family_names and len(word) <= 2:
+                    start -= 1  # "刘" + "红梅": jieba cut the surname off
+                if after - start >= 2:
+                    role = ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
+                    asked_role = role and role.group(0) in question.normalized
+                    yield start, after, 1.0 if asked_role else 0.7
+            position += len(word)
+            previous = word
 
     @staticmethod
     def _figure_fit(question: Question, figure: Figure, ordinal: bool) -> float:
@@ -469,8 +487,10 @@ class Answerer:
         return 0.0
 
     def _setting_fit(self, question: Question, text: str, start: int, end: int) -> float:
-        """Less for a figure that is a target, a past figure or about a wider area, unless
-        the question asks about one ("力争到2025年建成…1500万亩", "全省…2.1万个")."""
+        """How well a figure's setting fits the question: less for a target, an earlier
+        period, an aside, another numbered thing, a part, another person or a wider area,
+        unless the question asks about one ("力争到2025年建成…1500万亩", "全省…2.1万个"), more
+        when the question's focus is written right before it ("亩产达到1180斤")."""
         clause_start = max(text.rfind(c, 0, start) for c in CLAUSE_BREAKS) + 1
         before = text[clause_start:start]
         sentence_start = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
@@ -523,7 +543,7 @@ class Answerer:
         return fit
 
     @staticmethod
-    def _names_after_roles(question: Question, text: str) -> list[tuple[int, int, float]]:
+    def _names_after_roles(question: Question, text: str) -> list[Span]:
         """ "主任郑国华介绍": a surname right after a role begins a name of two or three
         characters, even where jieba cuts it apart (郑|国华)."""
         spans = []
