@@ -517,12 +517,14 @@ class Answerer:
             fit *= 0.5  # "3号线全长多少" is not answered by "1号线全长35.1公里"
         if question.focus and question.focus not in question.names:
             forms = [f for f, _ in question.forms(question.focus)]
-            # a noun is written right before its figure; a verb may govern a whole list
-            verb = question.pos.get(question.focus, "n").startswith("v")
-            lead = text[sentence_start:start] if verb else before
+            # a noun is written right before its figure; a verb may be written many ways
+            # ("投入", "花", "经过…升级改造") and govern a whole list
+            verb = question.pos.get(question.focus, "n").startswith("v") and not re.search(
+                re.escape(question.focus) + "(?:是|为)", question.normalized
+            )  # "亩产是多少" asks for an attribute, whatever jieba's tag
             if any(form in before for form in forms):
                 fit = min(1.0, fit * 1.25)  # "年均浓度为21微克/立方米"
-            elif not any(form in lead for form in forms):
+            elif not verb:
                 if any(form in text for form in forms):
                     fit *= 0.7  # "水稻亩产是多少": 亩产 is written right before its figure
                 elif not self._word_credit(question.focus, text, question):

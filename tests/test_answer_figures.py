@@ -195,3 +195,18 @@ def test_decimals_times_of_day_and_joined_durations() -> None:
     assert [f.unit for f in find_figures("8时30分开跑")] != ["分"]
     first, second = find_figures("2小时11分36秒") + find_figures("2小时09分58秒")
     assert first.value != second.value  # a winning time is not the old record
+
+
+def test_a_verb_the_article_words_differently_does_not_hide_the_amount(tmp_path: Path) -> None:
+    """ "投入了多少钱" is answered where the article writes "经过…升级改造" (no 投入 at all)."""
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / "suqian.txt").write_text(
+        "宿迁交通设施升级\n2023-05-06\n\n"
+        "近年来，宿迁城北客运站经过19.2亿元升级改造，成为江苏标杆。"
+        "2021年，宿迁市累计投入5818万元，为驻宿部队升级营区设施。\n",
+        encoding="utf-8",
+    )
+    index, _ = build_index(data, tmp_path / "index.json")
+    answer = Answerer(index).answer("宿迁在客运站上投入了多少钱?")
+    assert answer.answer == "19.2亿元"
