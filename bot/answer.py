@@ -123,6 +123,8 @@ ASKING_RE = re.compile(
 QUALIFIER_RE = re.compile(
     r"新增|净增|一期|二期|三期|首期|男子|女子|城镇|农村|上半年|下半年|前三季度"
 )
+# Parts of speech that never stand inside a name (prepositions, particles, numerals ...)
+NOT_IN_NAMES = frozenset("puxcmwyfq")
 # People are counted in 名, 人 or 位 alike
 SAME_UNITS = {"名": ("人", "位"), "人": ("名", "位"), "位": ("名", "人")}
 AGE_UNITS = ("岁", "歲", "周岁")
@@ -433,6 +435,7 @@ class Answerer:
         """Personal names jieba tags, more so right after a role the question asks about."""
         position, previous = 0, None
         family_names = surnames()
+        singles: list[str] = []  # single characters right before this word: 吾|拉|木|别克
         for pair in pos_tokenizer().lcut(text):
             word = pair.word
             after = position + len(word)
@@ -446,7 +449,11 @@ class Answerer:
                 )
             ):
                 start = position
-                if previous and len(previous) == 1 and previous in family_names and len(word) <= 2:
+                if len(singles) >= 2 and len(singles) + len(word) <= 7:
+                    start -= len(singles)  # a transliterated name cut into characters: 吾拉木别克
+                elif (
+                    previous and len(previous) == 1 and previous in family_names and len(word) <= 2
+                ):
                     start -= 1  # "刘" + "红梅": jieba cut the surname off
                 if after - start >= 2:
                     role = ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
@@ -454,6 +461,8 @@ class Answerer:
                     yield start, after, 1.0 if asked_role else 0.7
             position += len(word)
             previous = word
+            single = len(word) == 1 and "\u4e00" <= word <= "\u9fff"
+            singles = singles + [word] if single and pair.flag[:1] not in NOT_IN_NAMES else []
 
     @staticmethod
     def _figure_fit(question: Question, figure: Figure, ordinal: bool) -> float:
