@@ -114,6 +114,12 @@ SMALL_TALK_RE = re.compile(
     r"|ok|hi|hello|hey|thanks?|thank you|thx|bye|good (?:morning|evening|night)"
 )
 GREETING_PREFIX_RE = re.compile(r"(?i)^(?:你好|您好|嗨|请问|hi|hello|hey)[，,！!。.\s]+")
+# A query without a question word that ends in an amount asks for it
+QUANTITY_TAIL_RE = re.compile(
+    r"(?:总额|总量|数量|人数|面积|金额|产值|收入|营收|利润|增速|增幅|增长率|比例|生产总值|gdp|"
+    r"零售额|销售额|成交额|投资额|总投资|产量|客流量|吞吐量|里程|全长|长度|高度|票房)[\s。.!！]*$",
+    re.IGNORECASE,
+)
 # Something that asks: a question word or mark, in Chinese or English
 ASKING_RE = re.compile(
     r"[?？]|多少|几|什么|哪|谁|吗|呢|何|怎|多[长大高重远久深宽厚]|告诉|请问|介绍|说说|讲讲|"
@@ -215,9 +221,12 @@ class Answerer:
         return self._article_text[article]
 
     def mentioned(self, name: str) -> bool:
-        """Whether any article mentions a name: a term of the index, or part of a title."""
+        """Whether any article mentions a name: a term of the index, or part of a title or
+        of a source (芜湖日报 for an article that only ever writes 我市)."""
         if self._titles is None:
-            self._titles = "\n".join(normalize(a.title) for a in self.index.articles)
+            self._titles = "\n".join(
+                normalize(a.title) + "\n" + normalize(a.source or "") for a in self.index.articles
+            )
         return self.searcher.idf(name) is not None or name in self._titles
 
     def _as_written(self, name: str) -> str:
@@ -240,8 +249,9 @@ class Answerer:
         if name in self.passage_text(hit.passage_id):
             return True
         article = self.article_text(hit.passage.article)
-        title = normalized_label(self.index.articles[hit.passage.article].title)
-        return name in title or article.count(name) >= 2
+        record = self.index.articles[hit.passage.article]
+        labels = normalized_label(record.title) + "\n" + normalized_label(record.source or "")
+        return name in labels or article.count(name) >= 2
 
     def _weight(self, word: str, question: Question | None = None) -> float:
         """IDF weight of a key word (its best-known form); a word no passage has weighs most."""
@@ -385,6 +395,10 @@ class Answerer:
                     fit = 1.0  # "增长了多少" -> "增长8.7%"
                 else:
                     fit *= 0.6
+            if question.change_to:
+                lead = text[max(0, figure.start - 8) : figure.start]
+                if re.search(r"[由从][^，,。；;至到]{0,6}$", lead):
+                    fit *= 0.5  # "由42分钟缩短至18分钟": 42分钟 is where it started
             if not fit:
                 continue
             end = figure.end
@@ -659,6 +673,8 @@ class Answerer:
                 lang="en" if re.search(r"[A-Za-z]", cleaned) else "zh",
                 reason="small_talk",
             )
+        if not ASKING_RE.search(cleaned) and QUANTITY_TAIL_RE.search(cleaned):
+            cleaned += "是多少"  # "芜湖上半年社会消费品零售总额" asks for that amount
         lexicon = self.lexicon if re.search(r"[A-Za-z]{2,}", cleaned) else None
         question = analyze(cleaned, lexicon)
         answer = self.answer_question(question, top_k, original=text)

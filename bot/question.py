@@ -23,7 +23,10 @@ ROLES = (
 # Checked in order; the first pattern that matches the normalised question decides its kind.
 KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ordinal", re.compile(r"第几|几连|连续几|几届|哪一届|第多少")),
-    ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|什么时间|哪个月|日期")),
+    (
+        "date",
+        re.compile(r"什么时候|何时|几时|哪一?年|哪一?天|几月|几号|什么时间|哪个月|日期|啥时候?"),
+    ),
     (
         "measure",
         re.compile(
@@ -93,7 +96,7 @@ FRAME_WORDS = frozenset(
     "数量 数目 总数 总量 个数 人数 面积 大面积 多大 规模 称号 荣誉称号 情况 具体 分别 大约 大概".split()
 )
 # "今年", "目前": when the question is asked, which the article may not repeat
-TIME_DEIXIS = frozenset("今年 目前 现在 当前 如今 截至目前 迄今 至今".split())
+TIME_DEIXIS = frozenset("今年 目前 现在 当前 如今 截至目前 迄今 至今 这次 本次 此次".split())
 QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何|多[长大高重远久深宽厚]")
 
 
@@ -122,6 +125,8 @@ class Question:
     counted_forms: list[str] = field(default_factory=list)
     # "增长了多少": the change is asked for, written right after such a verb in the article
     growth: bool = False
+    # "缩短到了多少": the figure after 到/至 ("由42分钟缩短至18分钟"), not the one after 由/从
+    change_to: bool = False
     # The key word that says what is asked of its subject: "水稻亩产是多少" -> 亩产
     focus: str | None = None
 
@@ -316,6 +321,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> Question:
         tokens=tokenize(normalized),
         lang=detect_lang(text),
         growth=bool(GROWTH_RE.search(normalized)),
+        change_to=bool(re.search(r"(?:到|至)了?(?:多少|几)", normalized)),
         focus=focus_word(normalized, {w: f for w, f in words.items() if w not in found_names}),
     )
 

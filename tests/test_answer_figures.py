@@ -210,3 +210,24 @@ def test_a_verb_the_article_words_differently_does_not_hide_the_amount(tmp_path:
     index, _ = build_index(data, tmp_path / "index.json")
     answer = Answerer(index).answer("宿迁在客运站上投入了多少钱?")
     assert answer.answer == "19.2亿元"
+
+
+def test_a_city_named_only_by_its_paper_and_colloquial_questions(tmp_path: Path) -> None:
+    """An article that only ever writes 我市/全市, from 芜湖日报: 芜湖 is what it is about."""
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / "wuhu.txt").write_text(
+        "上半年我市经济运行稳中向好\n2024-07-20 来源：芜湖日报\n\n"
+        "7月19日，市统计局发布上半年经济运行情况。上半年全市实现地区生产总值2486.3亿元，"
+        "同比增长6.1%。全市社会消费品零售总额1093.7亿元，增长5.9%。\n"
+        "市人民医院推行“智能导诊”，患者平均候诊时间由原来的42分钟缩短至18分钟。"
+        "新院区于2024年3月18日正式启用。\n",
+        encoding="utf-8",
+    )
+    index, _ = build_index(data, tmp_path / "index.json")
+    answerer = Answerer(index)
+    assert answerer.answer("芜湖上半年地区生产总值是多少?").answer == "2486.3亿元"
+    assert answerer.answer("芜湖上半年社会消费品零售总额").answer == "1093.7亿元"
+    assert answerer.answer("候诊时间缩短到了多少分钟?").answer == "18分钟"
+    assert answerer.answer("新院区啥时候启用的").answer == "2024年3月18日"
+    assert answerer.answer("合肥上半年地区生产总值是多少?").answer is None

@@ -749,3 +749,16 @@ def test_headings_that_look_a_little_like_datelines_stay(tmp_path, line):
         tmp_path, f"青山县双拥工作综述\n{BODY_LINES}{line}\n全县新建服务站12个。\n"
     )
     assert line in [b.text for b in article.blocks if b.heading]
+
+
+@pytest.mark.parametrize(
+    "crumb", ["九江新聞網 首頁 > 本地新聞", "湘潭大学新闻网 > 综合新闻", "您的位置：首页＞要闻"]
+)
+def test_a_breadcrumb_with_one_arrow_is_not_the_title(crumb: str) -> None:
+    article = parse_text(
+        f"{crumb}\n九江市举行长江防汛抢险综合演练\n2024年06月06日 来源：九江日报\n\n"
+        "6月5日，九江市在长江大堤举行防汛抢险综合演练，参演人员860余人。\n",
+        "jiujiang.txt",
+    )
+    assert article.title == "九江市举行长江防汛抢险综合演练"
+    assert all(crumb not in block.text for block in article.blocks)
