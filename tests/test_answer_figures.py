@@ -17,7 +17,7 @@ from bot.answer import Answer, Answerer
 from bot.render import render_text
 from index.build import build_index
 from index.figures import find_figures
-from index.store import load_index
+from index.store import CorpusIndex, load_index
 
 ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles_figures"
 
@@ -28,6 +28,15 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     _, report = build_index(ARTICLES, path)
     assert report.articles == 3 and not report.skipped, report.summary()
     return Answerer(load_index(path))
+
+
+def index_of(tmp_path: Path, filename: str, text: str) -> CorpusIndex:
+    """The index of one article written for a test."""
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / filename).write_text(text, encoding="utf-8")
+    index, _ = build_index(data, tmp_path / "index.json")
+    return index
 
 
 def answered(answerer: Answerer, question: str) -> Answer:
@@ -178,13 +187,13 @@ def test_english_how_many_wins_over_nouns_of_money_and_rate_stays_a_key_word() -
 
 
 def test_a_role_inside_another_word_is_no_role(tmp_path: Path) -> None:
-    data = tmp_path / "articles"
-    data.mkdir()
-    (data / "meeting.txt").write_text(
-        "临海召开全市大会\n2024-03-01\n\n与会嘉宾在主席台上就座。会上，王建国市长强调要抓好落实。\n",
-        encoding="utf-8",
+    index = index_of(
+        tmp_path,
+        "meeting.txt",
+        (
+            "临海召开全市大会\n2024-03-01\n\n与会嘉宾在主席台上就座。会上，王建国市长强调要抓好落实。\n"
+        ),
     )
-    index, _ = build_index(data, tmp_path / "index.json")
     chair = Answerer(index).answer("大会主席是谁?")
     assert chair.answer != "台上"
     assert Answerer(index).answer("临海市长是谁?").answer == "王建国"
@@ -199,32 +208,32 @@ def test_decimals_times_of_day_and_joined_durations() -> None:
 
 def test_a_verb_the_article_words_differently_does_not_hide_the_amount(tmp_path: Path) -> None:
     """ "投入了多少钱" is answered where the article writes "经过…升级改造" (no 投入 at all)."""
-    data = tmp_path / "articles"
-    data.mkdir()
-    (data / "suqian.txt").write_text(
-        "宿迁交通设施升级\n2023-05-06\n\n"
-        "近年来，宿迁城北客运站经过19.2亿元升级改造，成为江苏标杆。"
-        "2021年，宿迁市累计投入5818万元，为驻宿部队升级营区设施。\n",
-        encoding="utf-8",
+    index = index_of(
+        tmp_path,
+        "suqian.txt",
+        (
+            "宿迁交通设施升级\n2023-05-06\n\n"
+            "近年来，宿迁城北客运站经过19.2亿元升级改造，成为江苏标杆。"
+            "2021年，宿迁市累计投入5818万元，为驻宿部队升级营区设施。\n"
+        ),
     )
-    index, _ = build_index(data, tmp_path / "index.json")
     answer = Answerer(index).answer("宿迁在客运站上投入了多少钱?")
     assert answer.answer == "19.2亿元"
 
 
 def test_a_city_named_only_by_its_paper_and_colloquial_questions(tmp_path: Path) -> None:
     """An article that only ever writes 我市/全市, from 芜湖日报: 芜湖 is what it is about."""
-    data = tmp_path / "articles"
-    data.mkdir()
-    (data / "wuhu.txt").write_text(
-        "上半年我市经济运行稳中向好\n2024-07-20 来源：芜湖日报\n\n"
-        "7月19日，市统计局发布上半年经济运行情况。上半年全市实现地区生产总值2486.3亿元，"
-        "同比增长6.1%。全市社会消费品零售总额1093.7亿元，增长5.9%。\n"
-        "市人民医院推行“智能导诊”，患者平均候诊时间由原来的42分钟缩短至18分钟。"
-        "新院区于2024年3月18日正式启用。\n",
-        encoding="utf-8",
+    index = index_of(
+        tmp_path,
+        "wuhu.txt",
+        (
+            "上半年我市经济运行稳中向好\n2024-07-20 来源：芜湖日报\n\n"
+            "7月19日，市统计局发布上半年经济运行情况。上半年全市实现地区生产总值2486.3亿元，"
+            "同比增长6.1%。全市社会消费品零售总额1093.7亿元，增长5.9%。\n"
+            "市人民医院推行“智能导诊”，患者平均候诊时间由原来的42分钟缩短至18分钟。"
+            "新院区于2024年3月18日正式启用。\n"
+        ),
     )
-    index, _ = build_index(data, tmp_path / "index.json")
     answerer = Answerer(index)
     assert answerer.answer("芜湖上半年地区生产总值是多少?").answer == "2486.3亿元"
     assert answerer.answer("芜湖上半年社会消费品零售总额").answer == "1093.7亿元"
