@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from bot.english import PLACE_SUFFIXES, Lexicon, place_within, surnames
 from bot.question import AMOUNT_KINDS, ROLES, Question, analyze
-from index.analyzer import get_tokenizer, normalize, pos_tokenizer
+from index.analyzer import get_tokenizer, normalize, pos_tokenizer, tokenize
 from index.figures import Figure, find_figures
 from index.search import Hit, Searcher
 from index.store import CorpusIndex
@@ -702,7 +702,10 @@ class Answerer:
     def lexicon(self) -> Lexicon:
         """English -> Chinese for this index (built on the first English question)."""
         if self._lexicon is None:
-            self._lexicon = Lexicon({t for tokens in self.index.tokens for t in tokens})
+            vocabulary = {t for tokens in self.index.tokens for t in tokens}
+            for record in self.index.articles:  # a place only a title or source names (芜湖日报)
+                vocabulary.update(tokenize(record.title + " " + (record.source or "")))
+            self._lexicon = Lexicon(vocabulary)
         return self._lexicon
 
     def answer_question(

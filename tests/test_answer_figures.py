@@ -240,3 +240,4 @@ def test_a_city_named_only_by_its_paper_and_colloquial_questions(tmp_path: Path)
     assert answerer.answer("候诊时间缩短到了多少分钟?").answer == "18分钟"
     assert answerer.answer("新院区啥时候启用的").answer == "2024年3月18日"
     assert answerer.answer("合肥上半年地区生产总值是多少?").answer is None
+    assert answerer.answer("What was Wuhu's GDP in the first half?").answer == "2486.3亿元"
