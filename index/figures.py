@@ -242,15 +242,20 @@ def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
         previous = joined[-1] if joined else None
         if (
             previous is not None
-            and previous.unit == "秒"
+            and previous.unit in ("秒", "米")
+            and not previous.joined
             and figure.unit is None
             and figure.start == previous.end
             and len(figure.number) <= 2
             and figure.number.isdigit()
-        ):  # a sprint time: 10秒62
+        ):  # a sprint time or a jump: 10秒62, 1米82, 1米8 (the fraction after the unit)
+            fraction = figure.value / 10 ** len(figure.number)
+            value = previous.value + fraction
+            if previous.unit == "秒":
+                value = _seconds(previous) + fraction
             joined[-1] = Figure(
-                previous.start, figure.end, previous.number,
-                _seconds(previous) + figure.value / 100, "秒", previous.approximate, joined=True,
+                previous.start, figure.end, previous.number, value, previous.unit,
+                previous.approximate, joined=previous.unit == "秒",
             )  # fmt: skip
             continue
         if (

@@ -60,6 +60,7 @@ def answered(answerer: Answerer, question: str) -> Answer:
         ("实现二十一连丰", "二十一连丰", "ordinal"),
         ("6月18日正式开诊", "6月", "date"),
         ("以10秒58的成绩夺冠", "10秒58", "duration"),
+        ("以1米82的成绩获得女子跳高冠军", "1米82", "measure"),
         ("年均浓度为21微克/立方米", "21微克/立方米", "measure"),
     ],
 )
