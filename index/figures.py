@@ -11,19 +11,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# fmt: off
 CHINESE_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
+    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }
 CHINESE_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
@@ -31,85 +22,17 @@ CHINESE_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_
 MONEY_UNITS = ("元", "美元", "欧元", "港元", "港币", "日元", "英镑", "块", "块钱")
 AREA_UNITS = ("亩", "平方米", "平方公里", "平方千米", "公顷", "平米")
 TIME_UNITS = (
-    "年",
-    "个月",
-    "月",
-    "天",
-    "日",
-    "小时",
-    "个小时",
-    "分钟",
-    "周",
-    "周年",
-    "个星期",
-    "星期",
-    "秒",
-    "个工作日",
-    "工作日",
+    "年", "个月", "月", "天", "日", "小时", "个小时", "分钟", "周", "周年", "个星期", "星期",
+    "秒", "个工作日", "工作日",
 )
 ORDINAL_UNITS = ("连冠", "连丰", "连胜", "连增", "届", "次", "期", "轮", "批次", "批", "代")
 COUNT_UNITS = (
-    "个",
-    "名",
-    "家",
-    "户",
-    "项",
-    "人次",
-    "座",
-    "幅",
-    "所",
-    "条",
-    "位",
-    "支",
-    "头",
-    "只",
-    "株",
-    "篇",
-    "首",
-    "处",
-    "件",
-    "台",
-    "辆",
-    "套",
-    "场",
-    "人",
-    "例",
-    "起",
-    "张",
-    "本",
-    "册",
-    "部",
-    "种",
-    "类",
-    "门",
-    "棵",
-    "间",
-    "栋",
-    "层",
-    "节",
-    "对",
-    "家次",
-    "架次",
-    "艘",
-    "架",
-    "匹",
-    "口",
-    "所",
-    "片",
-    "份",
-    "组",
-    "队",
-    "村",
-    "乡",
-    "镇",
-    "县",
-    "团",
-    "字",
-    "枚",
-    "盏",
-    "颗",
+    "个", "名", "家", "户", "项", "人次", "座", "幅", "所", "条", "位", "支", "头", "只",
+    "株", "篇", "首", "处", "件", "台", "辆", "套", "场", "人", "例", "起", "张", "本",
+    "册", "部", "种", "类", "门", "棵", "间", "栋", "层", "节", "对", "家次", "架次",
+    "艘", "架", "匹", "口", "所", "片", "份", "组", "队", "村", "乡", "镇", "县", "团",
+    "字", "枚", "盏", "颗",
 )
-# fmt: off
 MEASURE_UNITS = (
     "公里", "千米", "米", "吨", "千克", "公斤", "克", "斤", "升", "立方米", "亿立方米",
     "万立方米", "度", "%", "倍", "岁", "歲", "周岁", "个百分点", "百分点", "千瓦", "千瓦时",
@@ -220,9 +143,8 @@ def scale_value(scale: str | None) -> int:
     return value
 
 
-# Units of a compound duration, largest first: "2小时09分27秒", "5年零3个月", "6分30秒".
-CLOCK_ORDER = {"年": 0, "个月": 1, "天": 2, "小时": 3, "个小时": 3, "分": 4, "分钟": 4, "秒": 5}
-# Seconds in each: a joined duration's value is its total, so 2小时11分36秒 != 2小时09分58秒
+# The units of a compound duration ("2小时09分27秒", "5年零3个月", "6分30秒"), written largest
+# first, and their seconds: a joined duration's value is its total (2小时11分36秒 != 2小时09分58秒)
 CLOCK_SECONDS = {
     "年": 365 * 86400, "个月": 30 * 86400, "天": 86400, "小时": 3600, "个小时": 3600,
     "分": 60, "分钟": 60, "秒": 1,
@@ -249,10 +171,7 @@ def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
             and len(figure.number) <= 2
             and figure.number.isdigit()
         ):  # a sprint time or a jump: 10秒62, 1米82, 1米8 (the fraction after the unit)
-            fraction = figure.value / 10 ** len(figure.number)
-            value = previous.value + fraction
-            if previous.unit == "秒":
-                value = _seconds(previous) + fraction
+            value = previous.value + figure.value / 10 ** len(figure.number)
             joined[-1] = Figure(
                 previous.start, figure.end, previous.number, value, previous.unit,
                 previous.approximate, joined=previous.unit == "秒",
@@ -260,9 +179,9 @@ def _join_durations(text: str, figures: list[Figure]) -> list[Figure]:
             continue
         if (
             previous is not None
-            and previous.unit in CLOCK_ORDER
-            and figure.unit in CLOCK_ORDER
-            and CLOCK_ORDER[figure.unit] > CLOCK_ORDER[previous.unit]
+            and previous.unit in CLOCK_SECONDS
+            and figure.unit in CLOCK_SECONDS
+            and CLOCK_SECONDS[figure.unit] < CLOCK_SECONDS[previous.unit]
             and text[previous.end : figure.start] in ("", "零")
             and previous.kind != "date"
         ):
