@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.english import PLACE_SUFFIXES, Lexicon, place_within, surnames
-from bot.question import AMOUNT_KINDS, ROLES, Question, analyze
+from bot.question import AMOUNT_KINDS, QUESTION_WORDS, ROLES, Question, analyze
 from index.analyzer import get_tokenizer, normalize, pos_tokenizer, tokenize
 from index.figures import Figure, find_figures
 from index.search import Hit, Searcher
@@ -99,6 +99,8 @@ CLAUSE_BREAKS = SENTENCE_ENDS + "，,、"
 CHANGE_BEFORE_RE = re.compile(
     r"(?:增长|增加|提高|提升|下降|减少|降低|上涨|增收|增幅为?|增速为?)了?(?:约|近|达到?)?$"
 )
+# "由原来的42分钟缩短至…": the figure a change started from
+CHANGED_FROM_RE = re.compile(r"[由从][^，,。；;至到]{0,6}$")
 # "院长李建华": a role written right before a name
 ROLE_BEFORE_RE = re.compile(rf"(?:{ROLES})$")
 ROLE_RE = re.compile(rf"(?:{ROLES})")
@@ -122,7 +124,7 @@ QUANTITY_TAIL_RE = re.compile(
 )
 # Something that asks: a question word or mark, in Chinese or English
 ASKING_RE = re.compile(
-    r"[?？]|多少|几|什么|哪|谁|吗|呢|何|怎|多[长大高重远久深宽厚]|告诉|请问|介绍|说说|讲讲|"
+    rf"[?？]|{QUESTION_WORDS.pattern}|怎|告诉|请问|介绍|说说|讲讲|"
     r"(?i:\b(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did)\b)"
 )
 # Words that narrow a figure to a part, a phase or a group ("新增", "二期", "女子")
@@ -176,6 +178,11 @@ def clean_question(text: str) -> str:
         if unicodedata.category(c) not in {"Cf", "Cs", "Co", "Cn"}
     )
     return " ".join(kept.split())[:MAX_QUESTION_CHARS]
+
+
+def _declined(question: str, reason: str, lang: str = "zh") -> Answer:
+    """No answer, before any search: the question was empty, or a greeting."""
+    return Answer(question, None, 0.0, "unknown", None, lang=lang, reason=reason)
 
 
 def _joined_where_adjacent(names: list[str], text: str) -> list[str]:
@@ -390,15 +397,14 @@ class Answerer:
             if ranked and ("第" in question.normalized or not figure.unit):
                 start -= 1  # "排名第几" -> "第19位"; "获得过几次" -> "三次"
             fit = self._figure_fit(question, figure, ordinal=ranked)
+            lead = text[max(0, figure.start - 8) : figure.start]
             if question.growth:
-                if CHANGE_BEFORE_RE.search(text[max(0, figure.start - 8) : figure.start]):
+                if CHANGE_BEFORE_RE.search(lead):
                     fit = 1.0  # "增长了多少" -> "增长8.7%"
                 else:
                     fit *= 0.6
-            if question.change_to:
-                lead = text[max(0, figure.start - 8) : figure.start]
-                if re.search(r"[由从][^，,。；;至到]{0,6}$", lead):
-                    fit *= 0.5  # "由42分钟缩短至18分钟": 42分钟 is where it started
+            if question.change_to and CHANGED_FROM_RE.search(lead):
+                fit *= 0.5  # "由42分钟缩短至18分钟": 42分钟 is where it started
             if not fit:
                 continue
             end = figure.end
@@ -654,46 +660,26 @@ class Answerer:
     def answer(self, text: str, top_k: int = 5) -> Answer:
         cleaned = clean_question(text)
         if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
-            return Answer(
-                question=text,
-                answer=None,
-                confidence=0.0,
-                kind="unknown",
-                citation=None,
-                reason="empty",
-            )
+            return _declined(text, "empty")
         cleaned = GREETING_PREFIX_RE.sub("", cleaned) or cleaned  # "你好，哈密有几个服务站"
         if SMALL_TALK_RE.fullmatch(cleaned.strip(" !！.。~～?？,，")):
-            return Answer(
-                question=text,
-                answer=None,
-                confidence=0.0,
-                kind="unknown",
-                citation=None,
-                lang="en" if re.search(r"[A-Za-z]", cleaned) else "zh",
-                reason="small_talk",
-            )
-        if not ASKING_RE.search(cleaned) and QUANTITY_TAIL_RE.search(cleaned):
+            return _declined(text, "small_talk", "en" if re.search(r"[A-Za-z]", cleaned) else "zh")
+        asking = bool(ASKING_RE.search(cleaned))
+        if not asking and QUANTITY_TAIL_RE.search(cleaned):
             cleaned += "是多少"  # "芜湖上半年社会消费品零售总额" asks for that amount
+            asking = True
         lexicon = self.lexicon if re.search(r"[A-Za-z]{2,}", cleaned) else None
         question = analyze(cleaned, lexicon)
         answer = self.answer_question(question, top_k, original=text)
         topic_only = answer.answer is None or len(cleaned) <= 4
-        if (
-            answer.passages
-            and question.kind == "other"
-            and topic_only
-            and not ASKING_RE.search(cleaned)
-        ):
+        if answer.passages and question.kind == "other" and topic_only and not asking:
             # "哈密": a topic, not a question; show where it is written, assert nothing
-            return Answer(
-                question=answer.question,
+            return replace(
+                answer,
                 answer=None,
                 confidence=0.0,
-                kind=answer.kind,
                 citation=None,
-                lang=answer.lang,
-                passages=answer.passages,
+                alternatives=[],
                 reason="not_a_question",
             )
         return answer

@@ -246,9 +246,8 @@ class EnglishReading:
     names: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    counted: str | None = (
-        None  # the group "how many ..." counts: "How many volunteers" -> volunteers
-    )
+    # the group "how many ..." counts: "How many volunteers" -> volunteers
+    counted: str | None = None
 
 
 COUNTING_RE = re.compile(r"\b(how many|number of)\s+(?:[a-z]+\s+)?", re.IGNORECASE)

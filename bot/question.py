@@ -56,9 +56,7 @@ KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "measure",
-        re.compile(
-            r"多少%|比例|比率|占比|率(是|为|有|达到?)?多少|满意度|多少公里|多少吨|多高|多长|多重"
-        ),
+        re.compile(r"多少%|率(是|为|有|达到?)?多少|满意度|多少公里|多少吨|多高|多长|多重"),
     ),
     (
         "person",
@@ -97,7 +95,9 @@ FRAME_WORDS = frozenset(
 )
 # "今年", "目前": when the question is asked, which the article may not repeat
 TIME_DEIXIS = frozenset("今年 目前 现在 当前 如今 截至目前 迄今 至今 这次 本次 此次".split())
-QUESTION_WORDS = re.compile(r"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何|多[长大高重远久深宽厚]")
+# "多高", "多长", "多大": how a question asks for a size
+SIZE_WORD = "多[长大高重远久深宽厚]"
+QUESTION_WORDS = re.compile(rf"多少|几|什么|怎么|怎样|如何|哪|谁|吗|呢|何|{SIZE_WORD}")
 
 
 @dataclass
@@ -232,14 +232,13 @@ def key_words(normalized: str, exclude: set[str]) -> dict[str, str]:
 
 SLOT_RE = re.compile(r"(?:多少|几)")
 # "主塔有多高", "今年多大": the words that ask for a size are no key words
-ASKED_SIZE_RE = re.compile(r"有?多[长大高重远久深宽厚]了?")
-FOCUS_RE = re.compile(
-    r"(?:的|是|为|有|达到?|共|约|了|大约|一共|总共)*(?:多少|几|多[长大高重远久深宽厚])"
-)
+ASKED_SIZE_RE = re.compile(rf"有?{SIZE_WORD}了?")
+FOCUS_RE = re.compile(rf"(?:的|是|为|有|达到?|共|约|了|大约|一共|总共)*(?:多少|几|{SIZE_WORD})")
 
 
 def focus_word(normalized: str, words: dict[str, str]) -> str | None:
-    """The key word right before the question's slot ("亩产是多少" -> 亩产), if it is a noun."""
+    """The key word right before the question's slot ("亩产是多少" -> 亩产, "投入了多少" -> 投入),
+    if it is a noun or a verb."""
     slot = FOCUS_RE.search(normalized)
     if not slot:
         return None
