@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install index lint bench bench-smoke soak clean
+.PHONY: run test install index lint bench bench-smoke soak train model-report clean
 
 run: $(STAMP)
 	$(BIN)/qabot run
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml
 
 index: $(STAMP)
 	$(BIN)/qabot index build
+
+# The answer model: fit on the train split, calibrate on dev, write bot/qa/weights.json
+train: $(STAMP)
+	$(BIN)/python -m bot.qa.train
+
+# docs/ANSWER-MODEL.md: the learned weights, every split's evaluation, the reliability diagram
+model-report: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.answer_model
 
 # Benchmarks (docs/PERFORMANCE.md): rank-bm25, bm25s and qabot side by side, cold start.
 bench: $(VENV)/.installed-bench
@@ -43,4 +51,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot index tests bench
 
 clean:
-	rm -rf $(VENV) data/index.json .pytest_cache .ruff_cache
+	rm -rf $(VENV) data/index.json .pytest_cache .ruff_cache .cache

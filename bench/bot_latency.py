@@ -43,7 +43,11 @@ def measure(log=print, sequential: int = SEQUENTIAL, bursts: tuple[int, ...] = B
         log(f"bot latency: not measured ({', '.join(missing)} missing)")
         return {"available": False, "reason": f"{', '.join(missing)} not in the repository yet"}
     fake_api = _fake_module()
-    lines = (REPO / "data" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (REPO / "data" / "eval" / "seeds" / "questions.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     questions = [json.loads(line)["question"] for line in lines if line.strip()]
     rows = []
     with tempfile.TemporaryDirectory(prefix="qabot-bot-bench-") as scratch:

@@ -211,7 +211,7 @@ def write(path: Path, **run) -> None:
         out += [
             "## Answers (qabot end to end)",
             "",
-            "The answerer (`bot/answer.py`) on the same saved indexes, in a fresh process with "
+            "The answerer (`bot/qa/answerer.py`) on the same saved indexes, in a fresh process with "
             "jieba already loaded: the first question pays for one-off work, the others show "
             "the steady state.",
             "",

@@ -63,7 +63,11 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 def questions() -> list[str]:
-    lines = (REPO / "data" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (REPO / "data" / "eval" / "seeds" / "questions.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     return [json.loads(line)["question"] for line in lines if line.strip()] + HOSTILE
 
 

@@ -89,7 +89,7 @@ def query(engine_name: str, index_path: Path, queries_path: Path) -> dict:
 
 def answer(index_path: Path, questions_path: Path) -> dict:
     """qabot end to end in a fresh process: load, then answer questions one by one."""
-    from bot.answer import Answerer
+    from bot.qa.answerer import Answerer
     from index.analyzer import get_tokenizer
     from index.store import load_index
 

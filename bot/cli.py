@@ -194,18 +194,27 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, load_cases, table
+    from bot.evaluate import evaluate, read_cases, table
+    from bot.qa.answerer import Answerer
+    from bot.qa.datasets import QuestionSet, index_of, named_sets
 
-    service = _service(_settings(args))
     try:
-        cases = load_cases(Path(args.file))
+        if args.file:
+            cases = tuple(read_cases(Path(args.file)))
+            sets = [(QuestionSet(args.file, Path(), cases), _service(_settings(args)).answerer)]
+        else:
+            sets = [(s, Answerer(index_of(s))) for s in named_sets(args.split)]
     except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from exc
-    outcomes = evaluate(service.answerer, cases)
-    print(table(outcomes))
-    wrong = [o for o in outcomes if o.verdict != "correct"]
-    for outcome in wrong if args.verbose or len(wrong) <= 10 else []:
-        print(f"  {outcome.id} {outcome.verdict}: {outcome.question} -> {outcome.answer}")
+        raise CliError(f"cannot read the question set: {exc}") from exc
+    for question_set, answerer in sets:
+        outcomes = evaluate(answerer, question_set.cases)
+        print(table(outcomes, question_set.name))
+        wrong = [o for o in outcomes if o.verdict != "right"]
+        for outcome in wrong if args.verbose else []:
+            print(
+                f"  {outcome.case.id} {outcome.verdict}: {outcome.case.question} -> {outcome.answer}"
+            )
+        print()
     return 0
 
 
@@ -276,9 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_chat
     )
 
-    evaluation = with_index(commands.add_parser("eval", help="score a question file"))
-    evaluation.add_argument("file", nargs="?", default="data/eval/dev.jsonl")
-    evaluation.add_argument("--verbose", "-v", action="store_true")
+    evaluation = with_index(
+        commands.add_parser("eval", help="score the answerer on question sets (data/eval/)")
+    )
+    evaluation.add_argument(
+        "file", nargs="?", help="a question file asked over the index (default: the --split sets)"
+    )
+    evaluation.add_argument(
+        "--split",
+        default="dev",
+        choices=("train", "dev", "test", "seeds", "all"),
+        help="news split (asked over data/eval/news/articles) or the seed set; default dev",
+    )
+    evaluation.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     evaluation.set_defaults(func=cmd_eval)
 
     with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from dataclasses import asdict
 
-from bot.answer import Answer, Citation, clean_question
+from bot.qa.question import clean_question
+from bot.qa.result import Answer, Citation
 
 LABELS = {
     "zh": {

@@ -10,7 +10,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answer import Answer, Answerer
+from bot.qa.answerer import Answerer
+from bot.qa.result import Answer
 from index.build import BuildReport, build_index
 from index.search import Hit
 from index.store import ArticleRecord, load_index

@@ -61,7 +61,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answer import Answer
+from bot.qa.result import Answer
 from bot.render import labels, render_html, source_line
 from bot.service import QAService
 from bot.settings import Settings

@@ -80,7 +80,7 @@ def decode_bytes(data: bytes) -> str:
     results = from_bytes(data)
     best = results.best()
     if best is None:
-        raise UnreadableFile("unknown text encoding")
+        return _decode_chinese_legacy(data)
     # In detector order, the first guess that reads as text. Short GBK/Big5 texts are often
     # guessed as BOM-less UTF-16 or Shift-JIS (half-width katakana), which are never right here.
     for match in results:
@@ -90,6 +90,22 @@ def decode_bytes(data: bytes) -> str:
         if not _looks_garbled(text):
             return text
     raise UnreadableFile(f"undecodable text (best guess {best.encoding})")
+
+
+LEGACY_CHINESE = ("gb18030", "big5hkscs")
+
+
+def _decode_chinese_legacy(data: bytes) -> str:
+    """What the detector gave up on: a GB18030 file with four-byte characters (⼈, ⾦), or a
+    Big5-HKSCS one; the first of them that decodes strictly and reads as text."""
+    for encoding in LEGACY_CHINESE:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not _looks_garbled(text):
+            return text
+    raise UnreadableFile("unknown text encoding")
 
 
 def _looks_garbled(text: str) -> bool:

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answerer
-from bot.question import question_names
+from bot.qa.answerer import Answerer
+from bot.qa.question import kind_words
 from index import analyzer
 from index.build import build_index
 from index.search import Searcher
 from index.store import CorpusIndex
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO / "data" / "eval" / "dev.jsonl"
+DEV = REPO / "data" / "eval" / "seeds" / "questions.jsonl"
 
 
 def dev_questions() -> list[str]:
@@ -78,7 +78,7 @@ def analyses(pair: tuple, texts: list[str]) -> list:
                     [tuple(p) for p in analyzer.pos_tokenizer().lcut(normalized)],
                     analyzer.get_tokenizer().lcut(normalized),
                     analyzer.get_tokenizer().lcut_for_search(normalized),
-                    question_names(normalized),
+                    kind_words(normalized),
                 )
             )
         return out

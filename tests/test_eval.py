@@ -1,8 +1,8 @@
-"""The dev question set through the scorer and through `qabot eval` (issue 3).
+"""`qabot eval` and the floors it guards: the news dev split and the seed set (issue 11).
 
-Every Chinese question (simplified or traditional) must be scored correct, and so must every
-abstention; the answerable English ones (dev-30..32) belong to issue 7 and are reported here
-without failing the suite.
+The floors are what the committed weights reach on the dev split, less a small margin: a
+change that silently loses answers, or states more wrong ones, fails here. The test split is
+never scored by the tests (it is reported, not tuned to).
 """
 
 from __future__ import annotations
@@ -15,43 +15,44 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answerer
-from bot.evaluate import evaluate, load_cases
-from index.build import build_index
+from bot.evaluate import evaluate, summary
+from bot.qa.answerer import Answerer
+from bot.qa.datasets import index_of, news_split, seed_set
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO / "data" / "eval" / "dev.jsonl"
-CASES = load_cases(DEV)
+SEEDS = REPO / "data" / "eval" / "seeds" / "questions.jsonl"
+# Floors on the dev split, set from the committed weights' figures (see the closing note of
+# issue 11): the share of answerable questions right, and the share of stated answers right.
+DEV_ANSWERABLE_RIGHT_FLOOR = 0.20
+DEV_PRECISION_FLOOR = 0.75
+SEEDS_ANSWERABLE_RIGHT_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
-def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index.json"
-    _, report = build_index(REPO / "data" / "articles", path)
-    assert report.articles == 2 and not report.skipped
-    return path
+def dev_outcomes() -> list:
+    dev = news_split("dev", REPO)
+    return evaluate(Answerer(index_of(dev, REPO / ".cache" / "qabot")), dev.cases)
 
 
 @pytest.fixture(scope="module")
-def outcomes(index_path: Path) -> dict:
-    from index.store import load_index
-
-    results = evaluate(Answerer(load_index(index_path)), CASES)
-    return {outcome.id: outcome for outcome in results}
+def seed_outcomes() -> list:
+    seeds = seed_set(REPO)
+    return evaluate(Answerer(index_of(seeds, REPO / ".cache" / "qabot")), seeds.cases)
 
 
-def case_param(case: dict):
-    return pytest.param(case, id=case["id"])
+def test_dev_split_keeps_its_floors(dev_outcomes) -> None:
+    result = summary(dev_outcomes)
+    assert result.n >= 250
+    assert result.answerable_right >= DEV_ANSWERABLE_RIGHT_FLOOR, result
+    assert result.precision >= DEV_PRECISION_FLOOR, result
 
 
-@pytest.mark.parametrize("case", [case_param(c) for c in CASES])
-def test_dev_question_is_scored_correct(outcomes, case):
-    outcome = outcomes[case["id"]]
-    expected = case["answers"] or "no answer"
-    assert outcome.verdict == "correct", (
-        f"{case['id']} {case['question']}: {outcome.verdict}, answered {outcome.answer!r}, "
-        f"expected {expected}"
-    )
+def test_seed_set_keeps_its_floor_and_abstains_on_every_unanswerable(seed_outcomes) -> None:
+    result = summary(seed_outcomes)
+    assert result.answerable_right >= SEEDS_ANSWERABLE_RIGHT_FLOOR, result
+    assert result.counts["false_answer"] == 0, [
+        (o.case.question, o.answer) for o in seed_outcomes if o.verdict == "false_answer"
+    ]
 
 
 def run_qabot(*args: str) -> subprocess.CompletedProcess:
@@ -65,102 +66,75 @@ def run_qabot(*args: str) -> subprocess.CompletedProcess:
         encoding="utf-8",
         cwd=REPO,
         env=environment,
-        timeout=120,
+        timeout=300,
     )
 
 
-def rows(output: str) -> dict[str, list[int]]:
-    """kind/lang -> [n, correct, wrongly abstained, false answers, citation misses]."""
+def rows(output: str) -> dict[str, list[str]]:
+    """group -> the table's columns after the group name."""
     found = {}
     for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 6 and all(p.isdigit() for p in parts[1:]):
-            found[parts[0]] = [int(p) for p in parts[1:]]
+        parts = line.rsplit(None, 9)
+        if len(parts) == 10 and parts[1].isdigit():
+            found[parts[0]] = parts[1:]
     return found
 
 
-def test_qabot_eval_prints_the_table(index_path, outcomes):
-    result = run_qabot("eval", "--index", str(index_path), str(DEV))
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from index.build import build_index
+
+    path = tmp_path_factory.mktemp("index") / "index.json"
+    build_index(REPO / "data" / "articles", path)
+    return path
+
+
+def test_qabot_eval_prints_rows_by_language_and_kind(seed_index: Path) -> None:
+    result = run_qabot("eval", "--index", str(seed_index), str(SEEDS))
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0]
-    for column in ("correct", "wrongly abstained", "false answers", "citation misses"):
+    for column in ("right", "wrong", "abst.", "false", "cite", "ans.right", "stated ok", "ECE"):
         assert column in header
-    table_rows = rows(result.stdout)
-    total = table_rows["TOTAL"]
-    assert total[0] == len(CASES)
-    assert sum(total[1:]) == len(CASES)
-    assert total[1] == sum(o.verdict == "correct" for o in outcomes.values())
-    # one row per kind and language: the dev set has counts, money, areas and abstentions
-    for group in ("count/zh", "money/zh", "area/zh", "unanswerable/zh", "count/zh-hant"):
-        assert group in table_rows, f"no {group} row in\n{result.stdout}"
-    assert sum(row[0] for group, row in table_rows.items() if group != "TOTAL") == len(CASES)
+    table = rows(result.stdout)
+    cases = len(SEEDS.read_text(encoding="utf-8").splitlines())
+    assert int(table["TOTAL"][0]) == cases
+    for group in ("lang zh", "lang en", "lang zh-hant", "kind count", "kind unanswerable"):
+        assert group in table, result.stdout
 
 
-def test_qabot_eval_defaults_to_the_dev_set(index_path):
-    result = run_qabot("eval", "--index", str(index_path))
-    assert result.returncode == 0, result.stderr
-    assert rows(result.stdout)["TOTAL"][0] == len(CASES)
-
-
-def test_qabot_eval_counts_each_kind_of_mistake(index_path, tmp_path):
-    """A question file with one mistake of each kind: the table puts each in its column."""
+def test_qabot_eval_counts_each_kind_of_mistake(seed_index: Path, tmp_path: Path) -> None:
+    """One question of each verdict: the table puts each in its column."""
+    base = {"lang": "zh", "answerable": True, "evidence": None, "article": "hami"}
     cases = [
-        # right
+        {**base, "id": "right", "question": "哈密有多少个服务站?", "answers": ["285"]},
+        {**base, "id": "wrong", "question": "哈密有多少个服务站?", "answers": ["999"]},
         {
-            "id": "ok",
-            "question": "哈密有多少个服务站?",
-            "answers": ["285"],
-            "evidence": "285个服务站",
-            "lang": "zh",
-            "answerable": True,
-        },
-        # the bot answers (285个服务站) but the file expects another figure: a false answer
-        {
+            **base,
             "id": "false",
-            "question": "哈密有多少个服务站?",
-            "answers": ["999"],
-            "evidence": None,
-            "lang": "zh",
-            "answerable": True,
-        },
-        # the bot answers a question the file says cannot be answered: a false answer
-        {
-            "id": "unanswerable",
             "question": "哈密有多少家拥军门店?",
             "answers": [],
-            "evidence": None,
-            "lang": "zh",
             "answerable": False,
         },
-        # the right figure but the cited passage lacks the evidence: a citation miss
         {
-            "id": "citation",
+            **base,
+            "id": "cite",
             "question": "哈密有多少个服务站?",
             "answers": ["285"],
-            "evidence": "不在文中的证据",
-            "lang": "zh",
-            "answerable": True,
+            "evidence": "不在文中",
         },
-        # the bot abstains on a question the file says is answerable: wrongly abstained
-        {
-            "id": "abstain",
-            "question": "上海有多少个退役军人服务站?",
-            "answers": ["1"],
-            "evidence": None,
-            "lang": "zh",
-            "answerable": True,
-        },
+        {**base, "id": "abstain", "question": "上海有多少个退役军人服务站?", "answers": ["1"]},
     ]
     path = tmp_path / "mistakes.jsonl"
     path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n", "utf-8")
-    result = run_qabot("eval", "--index", str(index_path), str(path))
+    result = run_qabot("eval", "--index", str(seed_index), str(path))
     assert result.returncode == 0, result.stderr
-    assert rows(result.stdout)["TOTAL"] == [5, 1, 1, 2, 1]
+    right, wrong, abstained, false, cite = (int(x) for x in rows(result.stdout)["TOTAL"][1:6])
+    assert (right, wrong, abstained, false, cite) == (1, 1, 1, 1, 1), result.stdout
 
 
-def test_qabot_eval_reports_a_bad_question_file(index_path, tmp_path):
+def test_qabot_eval_reports_a_bad_question_file(seed_index: Path, tmp_path: Path) -> None:
     path = tmp_path / "broken.jsonl"
     path.write_text('{"id": "a", "question": "哈密有多少个服务站?"}\nnot json\n', "utf-8")
-    result = run_qabot("eval", "--index", str(index_path), str(path))
+    result = run_qabot("eval", "--index", str(seed_index), str(path))
     assert result.returncode == 2
     assert "broken.jsonl" in result.stderr and "Traceback" not in result.stderr

@@ -325,7 +325,7 @@ def test_traditional_article_matches_simplified_and_traditional_queries(traditio
 
 
 def test_traditional_article_is_cited_verbatim(traditional_index):
-    from bot.answer import Answerer
+    from bot.qa.answerer import Answerer
 
     answer = Answerer(traditional_index).answer("白沙县有多少个退役军人服务站?")
     assert answer.citation is not None

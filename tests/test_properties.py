@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answer import MAX_ANSWER_CHARS, Answerer
+from bot.qa.answerer import Answerer
+from bot.qa.datasets import MAX_ANSWER_CHARS
 from index.analyzer import normalize, tokenize
 from index.build import build_index
 from index.figures import find_figures

@@ -19,7 +19,7 @@ from fake_bot_api import check_html, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Answerer
+from bot.qa.answerer import Answerer
 from bot.render import answer_json, render_html, render_text
 from bot.telegram import MAX_MESSAGE, render_more, split_html
 from index.add import add_bytes, safe_filename

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.answer import Answerer
+from bot.qa.answerer import Answerer
 from index.build import build_index, passage_tokens
 from index.ingest import parse_text
 from index.passages import Passage, split_article
@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:  # `bench` is not an installed package; `pytest` m
     sys.path.insert(0, str(REPO))
 from bench.corpus import generate  # noqa: E402
 
-DEV = REPO / "data" / "eval" / "dev.jsonl"
+DEV = REPO / "data" / "eval" / "seeds" / "questions.jsonl"
 
 
 def make_index(tokens: list[list[str]], passages_per_article: int = 3) -> CorpusIndex:

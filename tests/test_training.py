@@ -1,0 +1,51 @@
+"""The committed weights: fitted on the data in the repository, reproducible, and readable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.qa import train
+from bot.qa.datasets import seed_set
+from bot.qa.features import FEATURES
+from bot.qa.scoring import Scorer, WeightsUnavailable, load_scorer, weights_path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_weights_were_fitted_on_the_data_in_the_repository() -> None:
+    """A changed question set or article needs `make train` (and a new weights.json)."""
+    document = json.loads(weights_path().read_text(encoding="utf-8"))
+    assert document["data_digests"] == train.data_digests(REPO), "run `make train`"
+    assert document["trained_on"]["public_limit"] == train.PUBLIC_LIMIT
+    assert document["features"] == list(FEATURES)
+
+
+def test_weights_give_a_probability_threshold_and_a_kind_prior() -> None:
+    scorer = load_scorer()
+    assert 0.5 <= scorer.threshold < 1.0
+    prior = scorer.kind_prior(("多少", "钱"))
+    assert abs(sum(prior.values()) - 1.0) < 1e-9
+    assert max(prior, key=prior.get).label == "money"
+
+
+def test_weights_of_other_features_are_refused(tmp_path: Path) -> None:
+    document = json.loads(weights_path().read_text(encoding="utf-8"))
+    document["features"] = document["features"][:-1]
+    path = tmp_path / "weights.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(WeightsUnavailable, match="make train"):
+        Scorer.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_fitting_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same data gives the same weights: the kind prior and the candidate model twice."""
+    monkeypatch.chdir(REPO)
+    cases = seed_set(REPO).cases
+    assert train.fit_kind_prior(cases) == train.fit_kind_prior(cases)
+    answerer = train.Answerer(train.index_of(seed_set(REPO)))
+    asked = train.ask_all(answerer, cases)
+    weights = [1.0] * len(asked)
+    assert train.fit_candidates(asked, weights) == train.fit_candidates(asked, weights)
