@@ -153,7 +153,8 @@ class QuestionReader:
         places: dict[str, Term] = {}
         tags = {pair.word: pair.flag for pair in pos_tokenizer().cut(normalized)}
         dictionary_tags = pos_tokenizer().word_tag_tab
-        for word in tokenize(normalized):
+        tokens = tokenize(normalized)  # once: key words, figures and the BM25 query
+        for word in tokens:
             if len(word) > 1 and word[-1] in ASPECT_PARTICLES and self._idf(word) is None:
                 word = word[:-1]  # 投了 -> 投: the article writes 投入, never 投了
             if word in FRAME_WORDS or word in STOPWORDS or not CJK_RE.search(word):
@@ -168,13 +169,13 @@ class QuestionReader:
             terms.setdefault(word, term)
             if is_place:
                 places.setdefault(word, term)
-        for figure_token in (w for w in tokenize(normalized) if w[:1].isdigit()):
+        for figure_token in (w for w in tokens if w[:1].isdigit()):
             if not YEAR_RE.fullmatch(figure_token):
                 terms.setdefault(
                     figure_token,
                     Term(figure_token, ((figure_token, 1.0),), self._weight(figure_token)),
                 )
-        search = [w for w in tokenize(normalized) if w not in FRAME_WORDS]
+        search = [w for w in tokens if w not in FRAME_WORDS]
         unknown_latin: list[str] = []
         if LATIN_WORD_RE.search(text):
             self._read_english(text, terms, places, search, unknown_latin)
