@@ -137,3 +137,13 @@ def test_english_reply_is_in_english_with_the_chinese_passage_verbatim(answerer)
     assert reply.startswith("Answer: ")
     assert "Source: " in reply
     assert answer.citation.text in reply
+
+
+def test_an_english_name_stands_for_every_corpus_word_that_sounds_like_it():
+    """Jingxi is 靖西 in one article and 京西 in another; Hong Kong is 香港 or 港: each
+    question keeps them all (longest first), so the article decides, not a dictionary's order."""
+    from bot.qa.lexicon import Lexicon
+
+    lexicon = Lexicon({"靖西", "京西", "香港", "港", "游客", "失业率"})
+    assert lexicon.read("How many visitors did Jingxi receive?").names == [("京西", "靖西")]
+    assert lexicon.read("Hong Kong unemployment rate").names == [("香港", "港")]

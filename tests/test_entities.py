@@ -81,3 +81,35 @@ def test_a_place_asked_with_a_suffix_the_article_does_not_write(tmp_path):
     assert answerer.answer("延安市有多少个退役军人服务站?").answer == "1200个"
     assert answerer.answer("延安市投入了多少资金?").answer == "8000万元"
     assert answerer.answer("榆林市有多少个退役军人服务站?").answer is None
+
+
+NEWS_ARTICLES = REPO / "data" / "eval" / "news" / "articles"
+
+
+def _answerer_over(names: list[str], tmp: Path) -> Answerer:
+    data = tmp / "articles"
+    data.mkdir()
+    for name in names:
+        (data / name).write_bytes((NEWS_ARTICLES / name).read_bytes())
+    index, _ = build_index(data, tmp / "index.json")
+    return Answerer(index)
+
+
+def test_an_article_that_writes_only_本港_is_still_read(tmp_path: Path):
+    """Hong Kong's jobless figures are in an article that says 本港, never 香港; another
+    article names 香港. The question about 香港 still reaches the figures."""
+    answerer = _answerer_over(
+        ["h6-hongkong-unemployment.html", "h4-hongkong-xrl-cost.txt"], tmp_path
+    )
+    question = "香港最新失业率是多少"
+    _, scored = answerer.scored(answerer.reader.read(question))
+    assert "6.6%" in {s.candidate.text for s in scored}
+    assert answerer.answer(question).answer in (None, "6.6%")
+
+
+def test_a_transliterated_name_is_one_answer(tmp_path: Path):
+    """朱利安-肖贝尔 (a GBK page) is offered whole, not as 朱利安 or 肖贝尔."""
+    answerer = _answerer_over(["h3-goldenglobes-2008.txt"], tmp_path)
+    _, scored = answerer.scored(answerer.reader.read("金球奖最佳导演是谁"))
+    people = {s.candidate.text for s in scored if s.candidate.kind.label == "person"}
+    assert "朱利安-肖贝尔" in people, sorted(people)[:10]

@@ -10,9 +10,11 @@ import pytest
 from bot.qa import train
 from bot.qa.datasets import seed_set
 from bot.qa.features import FEATURES
+from bot.qa.lexicon import cedict_places
 from bot.qa.scoring import Scorer, WeightsUnavailable, load_scorer, weights_path
 
 REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLES = REPO / "data" / "eval" / "seeds" / "articles"
 
 
 def test_weights_were_fitted_on_the_data_in_the_repository() -> None:
@@ -49,3 +51,24 @@ def test_fitting_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     asked = train.ask_all(answerer, cases)
     weights = [1.0] * len(asked)
     assert train.fit_candidates(asked, weights) == train.fit_candidates(asked, weights)
+
+
+def test_place_swapped_twins_ask_about_places_no_article_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unanswerable twins that teach abstention: same question, a place the seeds never name."""
+    import random
+
+    monkeypatch.chdir(REPO)
+    answerer = train.Answerer(train.index_of(seed_set(REPO)))
+    cases = seed_set(REPO).cases
+    twins = train.place_swapped(answerer, cases, random.Random(0))
+    assert twins and all(not twin.answerable and not twin.answers for twin in twins)
+    corpus = "".join(path.read_text(encoding="utf-8") for path in SEED_ARTICLES.iterdir())
+    absent = {place for place in cedict_places() if 2 <= len(place) <= 3} - {
+        place for place in cedict_places() if place in corpus
+    }
+    originals = {case.id: case.question for case in cases}
+    for twin in twins:
+        assert twin.question != originals[twin.id.removesuffix("-swapped")]
+        assert any(place in twin.question for place in absent), twin.question

@@ -35,6 +35,8 @@ ROLE_ENDS = (
     "选手", "冠军", "亚军", "季军",
 )  # fmt: skip
 MAX_NAME_CHARS = 20
+NAME_JOINERS = frozenset("-·•‧－")  # between the parts of a transliterated name: 朱利安-肖贝尔
+CJK_WORD_RE = re.compile(r"[\u4e00-\u9fff]{1,8}")
 GIVEN_NAME_TAGS = frozenset({"n", "nr", "a", "nz", "ng", "v", "vn", "ns"})
 PLACE_ENDS = (
     "乡", "镇", "村", "县", "区", "市", "省", "州", "湖", "山", "河", "江", "水库", "桥", "铁路",
@@ -131,13 +133,35 @@ def tagged(tags: frozenset[str], latin: bool = False) -> Extractor:
 
 def people(passage: ReadPassage) -> Spans:
     """Names jieba tags as people, a surname it tagged alone joined with the given name after
-    it (郭 + 鹏程), and Latin names."""
+    it (郭 + 鹏程), transliterated names (朱利安-肖贝尔) and Latin names."""
     yield from tagged(PERSON_TAGS, latin=True)(passage)
+    yield from transliterated_names(passage)
     words = passage.words
     for first, second in zip(words, words[1:], strict=False):
         if first.tag in PERSON_TAGS and len(first.text) == 1 and 1 <= len(second.text) <= 2:
             if second.tag in GIVEN_NAME_TAGS:
                 yield first.start, second.end, None
+
+
+def transliterated_names(passage: ReadPassage) -> Spans:
+    """Words joined by a name's dot or hyphen (丹尼尔·戴-刘易斯), the last part with the name
+    words after it (肖 + 贝尔)."""
+    words = passage.words
+    number = 0
+    while number + 2 < len(words):
+        end = number
+        while (
+            end + 2 < len(words)
+            and words[end + 1].text in NAME_JOINERS
+            and CJK_WORD_RE.fullmatch(words[end].text)
+            and CJK_WORD_RE.fullmatch(words[end + 2].text)
+        ):
+            end += 2
+        if end > number:
+            while end + 1 < len(words) and words[end + 1].tag in PERSON_TAGS:
+                end += 1  # a last part jieba cut in two: 肖 + 贝尔
+            yield words[number].start, words[end].end, None
+        number = end + 1
 
 
 def places(passage: ReadPassage) -> Spans:

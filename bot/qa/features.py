@@ -25,7 +25,10 @@ QUALIFIER_REACH = 12  # characters before a span where a qualifier still applies
 NEAR_SCALE = 8.0  # characters over which a question word's nearness halves (roughly)
 # Products of the kind fit with the local evidence: nearness counts for a span of the kind asked
 INTERACTIONS = ("prior_x_near", "prior_x_cover_clause", "prior_x_first_after_term", "cued_x_near")
-RELATIVE = ("cover_sentence", "cover_clause", "near", "cover_window", "first_after_term")
+RELATIVE = (
+    "cover_sentence", "cover_clause", "near", "cover_window", "first_after_term", "cover_lead",
+    "cover_trail", "focus_clause", "focus_lead", "focus_window",
+)  # fmt: skip
 ABBREVIATION_GAP = 3  # characters allowed between those of an abbreviated word
 ABBREVIATION_WEIGHT = 0.5
 CJK_ONLY_RE = re.compile(r"[\u4e00-\u9fff]+")
@@ -42,7 +45,9 @@ FEATURES: tuple[str, ...] = (
     "place_sentence", "place_passage", "place_article", "place_title", "place_missing",
     "other_place_clause", "no_place_asked", "year_match", "year_other", "position", "length",
     "siblings_sentence", "first_of_kind", "english", "traditional", "figure",
-    "respective_match", "respective_mismatch", "first_after_term", *INTERACTIONS,
+    "respective_match", "respective_mismatch", "first_after_term", "unknown_subject",
+    "unknown_name", "cover_lead", "cover_trail", "place_lead", "other_place_lead", "focus_clause",
+    "focus_lead", "focus_window", *INTERACTIONS,
     *(f"{name}_behind" for name in RELATIVE),
     *(f"kind_{kind.label}" for kind in Kind),
     *(f"{q.name.lower()}_{case}" for q in Qualifier for case in ("near_asked", "near_unasked", "asked_absent")),
@@ -95,8 +100,18 @@ def _same_unit(asked: str, unit: str | None) -> bool:
 class FeatureContext:
     """Computes candidate features for one question over its retrieved passages."""
 
-    def __init__(self, question: Question, article: Callable[[int], ArticleView], top_score: float):
+    def __init__(
+        self,
+        question: Question,
+        article: Callable[[int], ArticleView],
+        top_score: float,
+        unknown: tuple[int, int] = (0, 0),
+    ):
+        """`unknown`: how many of the question's subjects (places; a Latin name in a Chinese
+        question) and of its other names (no article writes any of them)."""
         self.question = question
+        self.unknown = unknown
+        self._focus: list[float] = []
         self.article = article
         self.top_score = top_score or 1.0
         self._matches: dict[int, _PassageMatches] = {}
@@ -111,9 +126,18 @@ class FeatureContext:
             )
         return self._matches[key]
 
-    def _cover(self, matches: _PassageMatches, left: int, right: int, exact: bool = False) -> float:
+    def _cover(
+        self,
+        matches: _PassageMatches,
+        left: int,
+        right: int,
+        exact: bool = False,
+        weights: list[float] | None = None,
+    ) -> float:
+        """The weighted share of the question's terms written within [left, right)."""
         total = 0.0
-        for term, occurrences in zip(self.question.terms, matches.by_term, strict=True):
+        weights = weights or [term.weight for term in self.question.terms]
+        for weight, occurrences in zip(weights, matches.by_term, strict=True):
             best = max(
                 (
                     w
@@ -122,8 +146,8 @@ class FeatureContext:
                 ),
                 default=0.0,
             )
-            total += term.weight * best
-        return total / self.question.total_weight
+            total += weight * best
+        return total / (sum(weights) or 1.0)
 
     def _article_fit(self, number: int) -> tuple[float, float, float, float, bool]:
         """(cover_article, cover_title, place_article, place_title, a place missing)."""
@@ -147,6 +171,7 @@ class FeatureContext:
         for c in candidates:
             same_sentence[_sentence_key(c)] += 1
             starts[(c.hit.passage_id, c.kind)].append(c.start)
+        self._focus = self._focus_weights(candidates)
         seen: set = set()
         described = []
         for c in candidates:
@@ -167,6 +192,21 @@ class FeatureContext:
             for values in described:
                 values[f"{name}_behind"] = values.get(name, 0.0) - best
         return [[values.get(name, 0.0) for name in FEATURES] for values in described]
+
+    def _focus_weights(self, candidates: list[Candidate]) -> list[float]:
+        """Each term's weight times its rarity among the retrieved passages: the words every
+        passage shares (the place, 上半年) tell its figures apart less than 缺考 or 净利润."""
+        passages = {c.hit.passage_id: c for c in candidates}
+        found = [0] * len(self.question.terms)
+        for candidate in passages.values():
+            matches = self._passage_matches(candidate)
+            for number, occurrences in enumerate(matches.by_term):
+                found[number] += bool(occurrences)
+        total = len(passages)
+        return [
+            term.weight * math.log(1.0 + total / (1.0 + count))
+            for term, count in zip(self.question.terms, found, strict=True)
+        ]
 
     def _first_after_term(self, candidate: Candidate, kind_starts: list[int]) -> float:
         """How much of the question stands right before the span in its sentence, with no
@@ -210,9 +250,12 @@ class FeatureContext:
             "english": float(q.language is Language.ENGLISH),
             "traditional": float(q.language is Language.TRADITIONAL),
             "figure": float(candidate.kind.value.figure),
+            "unknown_subject": float(min(self.unknown[0], 2)),
+            "unknown_name": float(min(self.unknown[1], 2)),
             f"kind_{candidate.kind.label}": 1.0,
         }
         values.update(self._nearness(matches, start, end, s_left, s_right))
+        values.update(self._segment_fit(candidate, matches, s_left, s_right))
         if q.counted:
             values["counted_after"] = float(q.counted in text[end : end + 4 + len(q.counted)])
         values.update(self._kind_fit(candidate))
@@ -252,6 +295,40 @@ class FeatureContext:
             "term_after": min(after, 1.0),
             "overlaps_term": overlap,
         }
+
+    def _segment_fit(
+        self, candidate: Candidate, matches: _PassageMatches, left: int, right: int
+    ) -> dict[str, float]:
+        """The question's words in the words that govern the span: from the figure before it
+        to the span (营业收入达到【7734亿元】, 而山东以【3950亿元】) and from the span to the
+        figure after it (【2万余人】参赛)."""
+        start, end = candidate.start, candidate.end
+        figures = candidate.passage.figures
+        lead = max([left, *(f.end for f in figures if f.end <= start)])
+        trail = min([right, *(f.start for f in figures if f.start >= end)])
+        c_left, c_right = candidate.passage.clause_of(start, end)
+        values = {
+            "cover_lead": self._cover(matches, lead, start),
+            "cover_trail": self._cover(matches, end, trail),
+            "focus_lead": self._cover(matches, lead, start, weights=self._focus),
+            "focus_clause": self._cover(matches, c_left, c_right, weights=self._focus),
+            "focus_window": self._cover(
+                matches, max(0, start - WINDOW), end + WINDOW, weights=self._focus
+            ),
+        }
+        q = self.question
+        if q.places:
+            text = candidate.passage.text
+            asked_forms = {form for p in q.places for form, _ in p.forms}
+            values["place_lead"] = _share(q.places, text[lead:start])
+            values["other_place_lead"] = float(
+                any(
+                    w.tag in PLACE_TAGS and w.start >= lead and w.end <= start
+                    and w.text not in asked_forms
+                    for w in candidate.passage.words
+                )
+            )  # fmt: skip
+        return values
 
     def _kind_fit(self, candidate: Candidate) -> dict[str, float]:
         q = self.question

@@ -198,7 +198,7 @@ def toneless_pinyin(hanzi: str) -> str:
 class EnglishReading:
     """What the English words of a question say in the corpus's Chinese."""
 
-    names: list[str] = field(default_factory=list)
+    names: list[tuple[str, ...]] = field(default_factory=list)  # each name's written forms
     unknown_names: list[str] = field(default_factory=list)
     groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     # the group "how many ..." counts: "How many volunteers" -> volunteers
@@ -220,15 +220,17 @@ class Lexicon:
         }  # "pm" of "pm2.5" too
         self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
         self.glosses: dict[str, dict[str, float]] = defaultdict(dict)
-        self.names: dict[str, str] = {}
+        # every corpus word an English name may stand for (jingxi: 靖西 and 京西; Hong Kong:
+        # 香港 and 港): the articles, not the order of a dictionary, tell which is meant
+        self.names: dict[str, set[str]] = defaultdict(set)
         self.foreign_names: dict[str, str] = {}
         self._by_pinyin: dict[str, str] | None = None
         tags = pos_tokenizer().word_tag_tab
         for term in self.vocabulary:
             if 2 <= len(term) <= 5 and tags.get(term) in NAME_TAGS:
-                self.names.setdefault(toneless_pinyin(term), term)
+                self.names[toneless_pinyin(term)].add(term)
                 if term[-1] in PLACE_SUFFIXES and len(term) >= 3:  # 大理州 -> Dali
-                    self.names.setdefault(toneless_pinyin(term[:-1]), term[:-1])
+                    self.names[toneless_pinyin(term[:-1])].add(term[:-1])
         for entry in cedict_entries():
             if entry.proper_noun:
                 self._add_name(entry)
@@ -295,9 +297,15 @@ class Lexicon:
             variants.add(
                 "".join(re.sub(r"[^a-z]", "", p.lower().replace("u:", "u")) for p in syllables)
             )
-        target = self.names if entry.simplified in self.vocabulary else self.foreign_names
         for name in variants:
-            target.setdefault(name, entry.simplified)
+            if entry.simplified in self.vocabulary:
+                self.names[name].add(entry.simplified)
+            else:
+                self.foreign_names.setdefault(name, entry.simplified)
+
+    def names_for(self, key: str) -> tuple[str, ...]:
+        """The corpus's words for an English name, the longest first (香港 before 港)."""
+        return tuple(sorted(self.names.get(key, ()), key=lambda term: (-len(term), term)))
 
     def written_as(self, pinyin: str) -> str | None:
         """The corpus's word of two to four characters whose pinyin is `pinyin`, if any."""
@@ -347,7 +355,7 @@ class Lexicon:
                 continue
             raw = " ".join(w.lower() for w in chunk)
             joined = "".join(w.lower() for w in chunk)
-            name = self.names.get(raw) or self.names.get(joined)
+            name = self.names_for(raw) or self.names_for(joined)
             if name:
                 reading.names.append(name)
                 return size
@@ -371,7 +379,7 @@ class Lexicon:
         word = words[position]
         written = self.written_as(word.lower()) if word[:1].isupper() else None
         if written:
-            reading.names.append(written)  # "Hengchuan" -> 恒川, a name jieba did not know
+            reading.names.append((written,))  # "Hengchuan" -> 恒川, a name jieba did not know
         elif word[:1].isupper() and position > 0 and word.lower() not in EN_STOPWORDS:
             reading.unknown_names.append(word)  # a name no dictionary or article knows
         elif word.lower() not in EN_STOPWORDS and len(word) > 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from bot.qa.kinds import Kind, cued_kinds, unit_kinds
@@ -232,8 +232,10 @@ class QuestionReader:
     ) -> None:
         """English words become terms with the corpus's Chinese forms; names become places."""
         reading = self._lexicon().read(text)
-        for name in reading.names:
-            term = self._chinese_term(normalize(name), place=True)
+        for written in reading.names:
+            term = self._chinese_term(normalize(written[0]), place=True)
+            others = tuple((normalize(form), 1.0) for form in written[1:])
+            term = replace(term, forms=term.forms + others)  # whichever the article writes
             terms.setdefault(term.text, term)
             places.setdefault(term.text, term)
             search.append(term.text)

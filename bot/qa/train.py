@@ -4,7 +4,8 @@
    the train questions (news train, the seed set, CMRC 2018 trial, DRCD dev and test).
 2. The candidate model: a logistic regression over `features.FEATURES`, fitted on every
    candidate of those questions (right span = 1). Public questions are also asked with their
-   own paragraph left out, so the model sees questions the index cannot answer.
+   own paragraph left out, and some news questions about a place no article names (the place
+   swapped), so the model sees questions the index cannot answer.
 3. Calibration on the news dev split: the best candidate's score and its lead over the
    runner-up -> P(right); the threshold is the lowest at which dev's stated answers are at
    least `TARGET_PRECISION` right.
@@ -21,7 +22,7 @@ import os
 import random
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.qa.answerer import Answerer
@@ -43,6 +44,7 @@ from bot.qa.datasets import (
 )
 from bot.qa.features import FEATURES
 from bot.qa.kinds import Kind
+from bot.qa.lexicon import cedict_places
 from bot.qa.question import kind_words
 from bot.qa.reading import read_passage
 from bot.qa.scoring import KindPrior, Scorer, weights_path
@@ -57,6 +59,7 @@ PUBLIC_LIMIT = 1500  # questions of each public set: Wikipedia questions, a thir
 L2 = 1.0  # weight of the L2 penalty on the feature weights
 PUBLIC_WEIGHT = 0.3  # a public (Wikipedia) question weighs less than a news question
 LEFT_OUT_SHARE = 0.3  # public questions also asked without their paragraph
+SWAPPED_SHARE = 0.3  # news questions also asked about a place no article names
 KIND_C = 3.0  # inverse L2 strength of the kind prior (best of 0.3/1/3 on dev)
 KIND_MIN_COUNT = 2  # words seen fewer times do not enter the kind prior
 SEED = 20261202
@@ -181,6 +184,31 @@ def _ask_serially(answerer: Answerer, cases: Iterable[Case], left_out: bool = Fa
     return asked
 
 
+def place_swapped(answerer: Answerer, cases: Iterable[Case], rng: random.Random) -> list[Case]:
+    """Unanswerable twins of some answerable questions: the place asked about swapped for one
+    no article names (哈密有多少个服务站 -> 昆明有多少个服务站), so the model learns what a
+    place the articles never mention says about every span they offer."""
+    corpus = "\n".join(
+        view.title + view.text
+        for view in map(answerer.article_view, range(len(answerer.index.articles)))
+    )
+    absent = sorted(p for p in cedict_places() if 2 <= len(p) <= 3 and p not in corpus)
+    twins = []
+    for case in cases:
+        if not case.answerable or rng.random() >= SWAPPED_SHARE:
+            continue
+        question = answerer.reader.read(case.question)
+        asked = [p.text for p in question.places if p.text in question.normalized]
+        if not asked or not absent:
+            continue
+        text = question.normalized.replace(asked[0], rng.choice(absent))
+        twins.append(
+            replace(case, id=case.id + "-swapped", question=text, answers=(), evidence=None,
+                    answerable=False)
+        )  # fmt: skip
+    return twins
+
+
 def _short_enough(span: str, case: Case) -> bool:
     """Not much longer than the shortest accepted answer (so a whole clause is not 'right')."""
     shortest = min(len(comparable(a)) for a in case.answers)
@@ -262,6 +290,7 @@ def calibrate(scorer: Scorer, asked: list[Asked]) -> tuple[tuple[float, float], 
 
 def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
     random.seed(SEED)
+    rng = random.Random(SEED)
     news_train, news_dev, seeds = news_split("train"), news_split("dev"), seed_set()
     publics = [public_set(name) for name in PUBLIC_SETS]
     if public_limit is not None:
@@ -278,6 +307,11 @@ def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
         batch = ask_all(answerer, question_set.cases)
         asked += batch
         weights += [weight] * len(batch)
+        if question_set is news_train:
+            batch = ask_all(answerer, place_swapped(answerer, question_set.cases, rng))
+            asked += batch
+            weights += [weight] * len(batch)
+            log(f"{question_set.name}: {len(batch)} questions asked about absent places")
         if weight < 1.0:
             sample = [c for c in question_set.cases if random.random() < LEFT_OUT_SHARE]
             batch = ask_all(answerer, sample, left_out=True)
