@@ -39,6 +39,7 @@ def test_a_region_around_the_place_is_accepted(answerer, question, expected):
     [
         "甘肃哈密有多少个服务站?",  # Hami is not in Gansu
         "兰州有多少个服务站?",  # not in the corpus
+        "Tom有多少个服务站?",  # a Latin name, first word or not, that no article writes
         "张掖有多少名双拥志愿者?",  # only Hami's article counts volunteers
         pytest.param(
             "北京有多少个服务站?",

@@ -327,9 +327,12 @@ class Lexicon:
         best = ranked[0][1]
         return [(term, score) for term, score in ranked if score >= best * 0.3][:MAX_ALTERNATIVES]
 
-    def read(self, text: str) -> EnglishReading:
-        """Names and word groups of the English words in `text` (Chinese parts are ignored)."""
+    def read(self, text: str, within_chinese: bool = False) -> EnglishReading:
+        """Names and word groups of the English words in `text` (Chinese parts are ignored);
+        `within_chinese`: the words stand in a Chinese sentence, where a capital letter marks
+        a name even on the first word (Tom有多少个服务站)."""
         reading = EnglishReading()
+        first_name = 0 if within_chinese else 1  # the first word a capital marks as a name
         text = POSSESSIVE_RE.sub("", text)  # "Hefei's park" -> "Hefei park"
         text = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", text)  # "army-support" -> "army support"
         words = ENGLISH_WORD.findall(text)
@@ -338,14 +341,16 @@ class Lexicon:
         position = 0
         while position < len(words):
             known = len(reading.groups)
-            taken = self._read_at(words, position, reading)
+            taken = self._read_at(words, position, reading, first_name)
             if counted_from is not None and position >= counted_from and reading.counted is None:
                 if len(reading.groups) > known and reading.groups[list(reading.groups)[-1]]:
                     reading.counted = list(reading.groups)[-1]
             position += taken
         return reading
 
-    def _read_at(self, words: list[str], position: int, reading: EnglishReading) -> int:
+    def _read_at(
+        self, words: list[str], position: int, reading: EnglishReading, first_name: int = 1
+    ) -> int:
         """Read the longest phrase at `position`; returns how many words it took."""
         if words[position].lower() in EN_STOPWORDS:
             return 1
@@ -364,7 +369,7 @@ class Lexicon:
                     form for form in self.lookup(stem(raw)) if form[0] != raw
                 ]
                 return 1
-            capitalised = chunk[0][:1].isupper() and position > 0
+            capitalised = chunk[0][:1].isupper() and position >= first_name
             common_word = size == 1 and bool(self.glosses.get(stem(raw)))
             if (raw in self.foreign_names or joined in self.foreign_names) and (
                 (capitalised and not common_word) or size > 1
@@ -380,7 +385,7 @@ class Lexicon:
         written = self.written_as(word.lower()) if word[:1].isupper() else None
         if written:
             reading.names.append((written,))  # "Hengchuan" -> 恒川, a name jieba did not know
-        elif word[:1].isupper() and position > 0 and word.lower() not in EN_STOPWORDS:
+        elif word[:1].isupper() and position >= first_name and word.lower() not in EN_STOPWORDS:
             reading.unknown_names.append(word)  # a name no dictionary or article knows
         elif word.lower() not in EN_STOPWORDS and len(word) > 1:
             reading.groups[word] = []  # a word the articles have no term for

@@ -178,7 +178,7 @@ class QuestionReader:
         search = [w for w in tokens if w not in FRAME_WORDS]
         unknown_latin: list[str] = []
         if LATIN_WORD_RE.search(text):
-            self._read_english(text, terms, places, search, unknown_latin)
+            self._read_english(text, language, terms, places, search, unknown_latin)
         asked = ASKED_UNIT_RE.search(normalized)
         counted = None
         if asked:
@@ -225,13 +225,14 @@ class QuestionReader:
     def _read_english(
         self,
         text: str,
+        language: Language,
         terms: dict[str, Term],
         places: dict[str, Term],
         search: list[str],
         unknown: list[str],
     ) -> None:
         """English words become terms with the corpus's Chinese forms; names become places."""
-        reading = self._lexicon().read(text)
+        reading = self._lexicon().read(text, within_chinese=language is not Language.ENGLISH)
         for written in reading.names:
             term = self._chinese_term(normalize(written[0]), place=True)
             others = tuple((normalize(form), 1.0) for form in written[1:])
