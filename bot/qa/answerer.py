@@ -113,9 +113,6 @@ class Answerer:
             return [], []
         candidates = generate(hits)
         places, names = self.unknown_names(question)
-        if question.language is not Language.ENGLISH:  # Tom in a Chinese question is its subject,
-            places += [n for n in names if LATIN_RE.search(n)]  # as a place would be
-            names = [n for n in names if not LATIN_RE.search(n)]
         context = FeatureContext(
             question, self.article_view, max(h.score for h in hits), (len(places), len(names))
         )
@@ -197,8 +194,8 @@ class Answerer:
             passages=self._ranked([h for h in hits if h.score > 0][:top_k]),
         )
         places, names = self.unknown_names(question)
-        foreign = [n for n in names if LATIN_RE.search(n)]
-        if foreign and question.language is not Language.ENGLISH:
+        foreign = [n for n in places if LATIN_RE.search(n)]
+        if foreign:
             # a Chinese question about Tom, whom no article writes: train and dev hold no such
             # question, so no learned weight outweighs a question otherwise matched word for word
             return replace(base, confidence=0.0, reason="unknown_name:" + "、".join(foreign))
@@ -245,13 +242,16 @@ class Answerer:
         return candidate.passage.original[candidate.start : stop].strip()
 
     def unknown_names(self, question: Question) -> tuple[list[str], list[str]]:
-        """The places, then the other names, of the question that no article writes; a region
-        around a place the articles cover (甘肃 around 张掖, per CC-CEDICT) only narrows the
-        question. Features, not a rule: an article may write its place differently."""
+        """The subjects (places; a Latin name in a Chinese question), then the other names, of
+        the question that no article writes; a region around a place the articles cover (甘肃
+        around 张掖, per CC-CEDICT) only narrows the question."""
         absent = [p for p in question.places if not self._is_mentioned(p)]
         known = [p.text for p in question.places if p not in absent]
         places = [p.text for p in absent if not any(place_within(k, p.text) for k in known)]
         names = [n for n in question.unknown_names if not any(n in u or u in n for u in places)]
+        if question.language is not Language.ENGLISH:  # Tom in a Chinese question is its subject,
+            places += [n for n in names if LATIN_RE.search(n)]  # as a place would be
+            names = [n for n in names if not LATIN_RE.search(n)]
         return places, names
 
     def _why_not(self, question: Question, found: bool) -> str:

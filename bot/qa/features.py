@@ -318,17 +318,19 @@ class FeatureContext:
         }
         q = self.question
         if q.places:
-            text = candidate.passage.text
-            asked_forms = {form for p in q.places for form, _ in p.forms}
-            values["place_lead"] = _share(q.places, text[lead:start])
-            values["other_place_lead"] = float(
-                any(
-                    w.tag in PLACE_TAGS and w.start >= lead and w.end <= start
-                    and w.text not in asked_forms
-                    for w in candidate.passage.words
-                )
-            )  # fmt: skip
+            values["place_lead"] = _share(q.places, candidate.passage.text[lead:start])
+            values["other_place_lead"] = float(self._other_place_within(candidate, lead, start))
         return values
+
+    def _other_place_within(self, candidate: Candidate, left: int, right: int) -> bool:
+        """Whether [left, right) names a place the question does not ask about (the span's
+        own words aside)."""
+        asked_forms = {form for p in self.question.places for form, _ in p.forms}
+        return any(
+            w.tag in PLACE_TAGS and w.start >= left and w.end <= right
+            and w.text not in asked_forms and not (w.start < candidate.end and w.end > candidate.start)
+            for w in candidate.passage.words
+        )  # fmt: skip
 
     def _kind_fit(self, candidate: Candidate) -> dict[str, float]:
         q = self.question
@@ -356,12 +358,7 @@ class FeatureContext:
         text = candidate.passage.text
         if not q.places:
             return {"no_place_asked": 1.0}
-        asked_forms = {form for p in q.places for form, _ in p.forms}
-        other = any(
-            w.tag in PLACE_TAGS and w.start >= c_left and w.end <= c_right
-            and w.text not in asked_forms and not (w.start < candidate.end and w.end > candidate.start)
-            for w in candidate.passage.words
-        )  # fmt: skip
+        other = self._other_place_within(candidate, c_left, c_right)
         return {
             "place_sentence": _share(q.places, text[s_left:s_right]),
             "place_passage": _share(q.places, text),
