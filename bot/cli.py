@@ -8,12 +8,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.render import answer_json, render_text
 from bot.service import QAService
 from bot.settings import Settings
 from index.add import AddError, add_file, fetch_url
-from index.build import BuildReport
+from index.build import BuildProgress, BuildReport
 from index.store import IndexUnavailable
 
 EXIT_USAGE = 2
@@ -42,10 +43,51 @@ def _print_report(report: BuildReport, index_path: Path) -> None:
         print(f"  skipped {path}: {reason}")
 
 
+class ProgressLine:
+    """Build progress on stderr: one line redrawn in place on a terminal, else (a log) a line
+    every `LOG_EVERY` seconds; silent for builds shorter than `QUIET_FOR` seconds."""
+
+    QUIET_FOR = 1.0
+    REDRAW_EVERY = 0.2
+    LOG_EVERY = 5.0
+    BAR_WIDTH = 24
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty()
+        self._shown_at: float | None = None
+        self._drawn = False
+
+    def __call__(self, progress: BuildProgress) -> None:
+        if progress.elapsed < self.QUIET_FOR and not (progress.saving and self._drawn):
+            return
+        every = self.REDRAW_EVERY if self.terminal else self.LOG_EVERY
+        due = self._shown_at is None or progress.elapsed - self._shown_at >= every
+        if not (due or progress.saving):
+            return
+        self._shown_at = progress.elapsed
+        total = max(progress.files_total, 1)
+        what = "saving the index" if progress.saving else "indexing"
+        line = (
+            f"{what}: {progress.files_done:,}/{progress.files_total:,} files, "
+            f"{progress.passages:,} passages, {progress.elapsed:.0f} s"
+        )
+        if self.terminal:
+            filled = self.BAR_WIDTH * progress.files_done // total
+            bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {line}\x1b[K")
+            if progress.saving:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self._drawn = True
+
+
 def cmd_index_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        report = _service(settings).rebuild()
+        report = _service(settings).rebuild(progress=ProgressLine())
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from exc
     _print_report(report, settings.index_path)
@@ -71,7 +113,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         except AddError as exc:
             failed += 1
             print(f"error: cannot add {item}: {exc}", file=sys.stderr)
-    report = _service(settings).rebuild()
+    report = _service(settings).rebuild(progress=ProgressLine())
     _print_report(report, settings.index_path)
     return 1 if failed else 0
 
@@ -234,7 +276,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """What `make run` does: build the index, then serve the bot or chat in the terminal."""
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    report = _service(settings).rebuild()
+    report = _service(settings).rebuild(progress=ProgressLine())
     _print_report(report, settings.index_path)
     if settings.telegram_token is not None:
         return cmd_serve(args)

@@ -7,12 +7,13 @@ questions being answered keep the old `Answerer` until they finish and nothing i
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.qa.answerer import Answerer
 from bot.qa.result import Answer
-from index.build import BuildReport, build_index
+from index.build import BuildProgress, BuildReport, build_index
 from index.search import Hit
 from index.store import ArticleRecord, load_index
 
@@ -63,10 +64,10 @@ class QAService:
             counts[passage.article] += 1
         return [_source(record, counts[i]) for i, record in enumerate(index.articles)]
 
-    def rebuild(self) -> BuildReport:
+    def rebuild(self, progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Build (incrementally) and swap the new index in; one rebuild at a time."""
         with self._build_lock:
-            index, report = build_index(self.data_dir, self.index_path)
+            index, report = build_index(self.data_dir, self.index_path, progress)
             self._answerer = Answerer(index)
             return report
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
+import time
 import unicodedata
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +29,9 @@ from index.passages import Passage, split_article
 from index.store import ArticleRecord, CorpusIndex, IndexUnavailable, load_index, save_index
 
 log = logging.getLogger(__name__)
+PARALLEL_FROM_FILES = 64  # fewer new files are read in this process (no pool to start)
+MAX_WORKERS = 4
+CHUNK_FILES = 8
 
 
 @dataclass
@@ -117,11 +125,68 @@ def passage_tokens(passage: Passage) -> list[str]:
     return tokenize(f"{passage.heading}\n{passage.text}" if passage.heading else passage.text)
 
 
-def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildReport]:
-    """Index every readable article under `data_dir` and save it to `index_path`."""
+@dataclass(frozen=True)
+class ReadFile:
+    """A new article file read, split and tokenised (in a worker process for large builds)."""
+
+    metadata: tuple[str, str | None, str | None, str | None]  # title, date, source, author
+    passages: list[tuple[str, str | None]]  # (text, heading) in reading order
+    tokens: list[list[str]]
+
+
+def _read_file(path: Path, data_dir: Path) -> ReadFile | str:
+    """One file read into passages and tokens, or why it cannot be (one line)."""
+    try:
+        article = read_article(path, data_dir)
+        passages = split_article(article, 0)
+        tokens = [passage_tokens(p) for p in passages]
+    except UnreadableFile as exc:
+        return str(exc)
+    except Exception as exc:  # a parser bug, deep recursion: skip the file, go on
+        log.warning("cannot index %s", path.name, exc_info=True)
+        return f"cannot read ({type(exc).__name__})"
+    return ReadFile(
+        (article.title, article.date, article.source, article.author),
+        [(p.text, p.heading) for p in passages],
+        tokens,
+    )
+
+
+def _read_files(paths: list[Path], data_dir: Path) -> Iterator[ReadFile | str]:
+    """`_read_file` of each path, in order; on every core (up to MAX_WORKERS) when many."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if len(paths) < PARALLEL_FROM_FILES or workers < 2:
+        for path in paths:
+            yield _read_file(path, data_dir)
+        return
+    tokenize("预热")  # jieba's dictionary loaded once, before the workers are forked
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(_read_file, paths, [data_dir] * len(paths), chunksize=CHUNK_FILES)
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """How far a build is: new files read so far, reported after each and before saving."""
+
+    files_done: int
+    files_total: int
+    passages: int
+    elapsed: float  # seconds since the build started
+    saving: bool = False
+
+
+def build_index(
+    data_dir: Path,
+    index_path: Path,
+    progress: Callable[[BuildProgress], None] | None = None,
+) -> tuple[CorpusIndex, BuildReport]:
+    """Index every readable article under `data_dir` and save it to `index_path`;
+    `progress`, if given, hears how far the build is after every file."""
     data_dir, index_path = Path(data_dir), Path(index_path)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory {data_dir} does not exist")
+    started = time.monotonic()
     previous = _previous(index_path)
     index = CorpusIndex(analyzer=pipeline_version())
     report = BuildReport()
@@ -156,7 +221,20 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     for key in previous:
         if key in present:
             seen_digests.setdefault(key[1], key[0])
+    fresh: dict[str, Path] = {}  # digest -> the file read for it (no unchanged entry has it)
     for path, relative, digest in files:
+        if seen_digests.get(digest, relative) == relative and (relative, digest) not in previous:
+            fresh.setdefault(digest, path)
+    read: dict[str, ReadFile | str] = {}
+    passages_read = 0
+    results = _read_files(list(fresh.values()), data_dir)
+    for done, (digest, result) in enumerate(zip(fresh, results, strict=True), start=1):
+        read[digest] = result
+        passages_read += 0 if isinstance(result, str) else len(result.passages)
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            progress(BuildProgress(done, len(fresh), passages_read, elapsed))
+    for _, relative, digest in files:
         owner = seen_digests.get(digest)
         if owner is not None and owner != relative:
             report.skipped.append((relative, f"same content as {owner}"))
@@ -168,20 +246,16 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
             passages = [Passage(number, p.position, p.text, p.heading) for p in passages]
             report.reused += 1
         else:
-            try:
-                article = read_article(path, data_dir)
-                passages = split_article(article, number)
-                tokens = [passage_tokens(p) for p in passages]
-            except UnreadableFile as exc:
-                report.skipped.append((relative, str(exc)))
+            result = read[digest]
+            if isinstance(result, str):
+                report.skipped.append((relative, result))
                 continue
-            except Exception as exc:  # a parser bug, deep recursion: skip the file, go on
-                log.warning("cannot index %s", relative, exc_info=True)
-                report.skipped.append((relative, f"cannot read ({type(exc).__name__})"))
-                continue
-            record = ArticleRecord(
-                relative, digest, article.title, article.date, article.source, article.author
-            )
+            record = ArticleRecord(relative, digest, *result.metadata)
+            passages = [
+                Passage(number, position, text, heading)
+                for position, (text, heading) in enumerate(result.passages)
+            ]
+            tokens = result.tokens
             report.read += 1
         if not passages:
             report.skipped.append((relative, "no article text found"))
@@ -198,5 +272,8 @@ def build_index(data_dir: Path, index_path: Path) -> tuple[CorpusIndex, BuildRep
     report.skipped = sorted((_shown(relative), reason) for relative, reason in report.skipped)
     for relative, reason in report.skipped:
         log.info("skipped %s: %s", relative, reason)
+    if progress is not None:
+        elapsed = time.monotonic() - started
+        progress(BuildProgress(len(fresh), len(fresh), passages_read, elapsed, saving=True))
     save_index(index, index_path)
     return index, report

@@ -60,13 +60,21 @@ def group_sentences(sentences: list[str]) -> list[str]:
 
 
 def split_article(article: Article, article_index: int) -> list[Passage]:
-    """Passages of one article in reading order; headings are context, not passages."""
+    """Passages of one article in reading order; headings are context, not passages. A
+    sentence the article repeats word for word is kept once, where it first appears: a page
+    repeating one sentence 100,000 times is one passage, and does not outweigh its neighbours."""
     passages: list[Passage] = []
+    said: set[str] = set()
     heading: str | None = None
     for block in article.blocks:
         if block.heading:
             heading = block.text
             continue
-        for text in group_sentences(split_sentences(block.text)):
+        sentences = []
+        for sentence in split_sentences(block.text):
+            if sentence.strip() not in said:
+                said.add(sentence.strip())
+                sentences.append(sentence)
+        for text in group_sentences(sentences):
             passages.append(Passage(article_index, len(passages), text, heading))
     return passages

@@ -264,6 +264,22 @@ def test_identical_new_files_are_indexed_once(tmp_path):
     assert report.skipped == [("b.txt", "same content as a.txt")]
 
 
+def test_a_sentence_an_article_repeats_is_one_passage_and_does_not_outweigh_the_others(tmp_path):
+    """A scraped page that repeats one sentence thousands of times (issue 12) is indexed as the
+    sentence once; another article's passage keeps its place in the ranking."""
+    data = tmp_path / "articles"
+    data.mkdir()
+    (data / "qingshan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    spam = "青山县退役军人服务站欢迎您。" * 5000
+    (data / "spam.txt").write_text("广告页\n" + "\n".join([spam] * 4), encoding="utf-8")
+    index, _ = build_index(data, tmp_path / "index.json")
+    spam_number = next(i for i, a in enumerate(index.articles) if a.path == "spam.txt")
+    spam_passages = [index.passages[i].text for i in index.passages_of(spam_number)]
+    assert len(spam_passages) == len(set(spam_passages)) == 1
+    hits = Searcher(index).search("青山县 服务站 128个", top_k=1)
+    assert "128个" in hits[0].passage.text
+
+
 def test_hidden_files_and_folders_are_ignored(corpus):
     data, path = corpus
     (data / ".draft.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -367,3 +383,22 @@ def test_engines_agree_on_the_seed_index(seed_index, query):
         for engine in ENGINES
     }
     assert len({tuple(r) for r in results.values()}) == 1, results
+
+
+def test_many_new_files_are_read_on_every_core_into_the_same_index(seed_dir, tmp_path, monkeypatch):
+    """Past PARALLEL_FROM_FILES new files a build reads them in worker processes (issue 12);
+    the index is the one a build in one process makes, article for article."""
+    data = tmp_path / "articles"
+    shutil.copytree(seed_dir, data)
+    for number in range(6):
+        text = NEW_ARTICLE.replace("青山县", f"青山{number}县").replace("128", str(100 + number))
+        (data / f"qingshan-{number}.txt").write_text(text, encoding="utf-8")
+    (data / "broken.html").write_bytes(b"\x00\x01 not an article")
+    alone, alone_report = build_index(data, tmp_path / "alone.json")
+    monkeypatch.setattr(build_module, "PARALLEL_FROM_FILES", 2)
+    monkeypatch.setattr(build_module, "MAX_WORKERS", 2)
+    pooled, pooled_report = build_index(data, tmp_path / "pooled.json")
+    assert pooled_report.read == alone_report.read == 8
+    assert pooled_report.skipped == alone_report.skipped and pooled_report.skipped
+    assert pooled.articles == alone.articles
+    assert pooled.passages == alone.passages and pooled.tokens == alone.tokens

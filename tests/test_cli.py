@@ -463,3 +463,67 @@ def test_ask_dash_keeps_one_answer_line_per_input_line(capsys, monkeypatch, seed
         assert len(lines) == 3
         assert "285个服务站" in lines[0] and "1.6亿元" in lines[2]
         assert "285" not in lines[1]
+
+
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def _long_build(printer) -> None:
+    """A build of 1,000 files taking 30 s, as `build_index` reports it."""
+    from index.build import BuildProgress
+
+    for done in range(1000):
+        printer(BuildProgress(done, 1000, done * 13, elapsed=done * 0.03))
+    printer(BuildProgress(1000, 1000, 13000, elapsed=30.0, saving=True))
+
+
+def test_a_long_build_logs_its_progress_every_few_seconds():
+    from bot.cli import ProgressLine
+
+    stream = _Stream(terminal=False)
+    _long_build(ProgressLine(stream))
+    lines = stream.getvalue().splitlines()
+    assert 5 <= len(lines) <= 8  # every 5 s of 30 s, and the last
+    assert lines[0].startswith("indexing: ")
+    assert lines[-1] == "saving the index: 1,000/1,000 files, 13,000 passages, 30 s"
+
+
+def test_a_long_build_draws_one_line_in_place_on_a_terminal():
+    from bot.cli import ProgressLine
+
+    stream = _Stream(terminal=True)
+    _long_build(ProgressLine(stream))
+    output = stream.getvalue()
+    assert output.count("\n") == 1 and output.endswith("\n")
+    assert output.count("\r") > 50
+    assert "[########################] saving the index: 1,000/1,000 files" in output
+
+
+def test_a_quick_build_prints_no_progress():
+    from bot.cli import ProgressLine
+    from index.build import BuildProgress
+
+    stream = _Stream(terminal=True)
+    printer = ProgressLine(stream)
+    printer(BuildProgress(0, 2, 0, elapsed=0.01))
+    printer(BuildProgress(2, 2, 24, elapsed=0.3, saving=True))
+    assert stream.getvalue() == ""
+
+
+def test_build_reports_progress_after_every_file(workspace):
+    from index.build import build_index
+
+    data, index_path = workspace
+    seen = []
+    build_index(data, index_path, seen.append)
+    assert [(p.files_done, p.saving) for p in seen] == [(1, False), (2, False), (2, True)]
+    assert seen[-1].files_total == 2 and seen[-1].passages > 20
+    seen.clear()
+    build_index(data, index_path, seen.append)  # nothing changed: nothing to read
+    assert [(p.files_done, p.files_total, p.saving) for p in seen] == [(0, 0, True)]
