@@ -1,4 +1,5 @@
-"""Cold start: wall time of a one-off `qabot ask` on the seed corpus, from a new process.
+"""Cold start: wall time of a one-off `qabot ask` on the seed corpus, from a new process,
+for a Chinese and an English question.
 
 Compared with `python -c "import jieba; jieba.initialize()"` (loading jieba's dictionary alone,
 from jieba's own cache) and with `qabot ask` when the dictionary cache is turned off
@@ -19,6 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "哈密有多少个服务站?"
+ENGLISH_QUESTION = "How many service stations does Hami have?"
 
 
 def _qabot() -> list[str]:
@@ -70,10 +72,12 @@ def measure(runs: int = 7, log=print) -> dict:
         jieba_alone = [sys.executable, "-c", "import jieba; jieba.initialize()"]
         _wall(jieba_alone, env, scratch_dir)  # jieba writes its own cache on a first run
         ask = [*_qabot(), "ask", "--index", str(index), QUESTION]
+        ask_english = [*_qabot(), "ask", "--index", str(index), ENGLISH_QUESTION]
         commands = {
             "python -c pass": ([sys.executable, "-c", "pass"], env),
             'python -c "import jieba; jieba.initialize()"': (jieba_alone, env),
             "qabot ask (dictionary cache)": (ask, env),
+            "qabot ask, English (dictionary cache)": (ask_english, env),
             "qabot ask (QABOT_CACHE_DIR=off)": (ask, env_off),
             'python -c "import bot.cli"': ([sys.executable, "-c", "import bot.cli"], env),
         }
@@ -94,6 +98,7 @@ def measure(runs: int = 7, log=print) -> dict:
     jieba = result["median"]['python -c "import jieba; jieba.initialize()"']
     result["ratio"] = result["median"]["qabot ask (dictionary cache)"] / jieba
     result["ratio_off"] = result["median"]["qabot ask (QABOT_CACHE_DIR=off)"] / jieba
+    result["ratio_english"] = result["median"]["qabot ask, English (dictionary cache)"] / jieba
     fastest = result["min"]['python -c "import jieba; jieba.initialize()"']
     result["ratio_fastest"] = result["min"]["qabot ask (dictionary cache)"] / fastest
     return result
@@ -111,7 +116,9 @@ def render(result: dict) -> str:
         f"`qabot ask {result['question']}` ({result['answer']}) takes "
         f"{result['ratio']:.2f}x the time of loading jieba's dictionary alone (medians; "
         f"{result['ratio_fastest']:.2f}x comparing the fastest runs; goal: at most 0.5x); with "
-        f'the cache turned off, {result["ratio_off"]:.2f}x. `python -c "import bot.cli"` '
+        f"the cache turned off, {result['ratio_off']:.2f}x. The English question "
+        f"`{ENGLISH_QUESTION}` takes {result['ratio_english']:.2f}x (goal: at most 0.5x). "
+        '`python -c "import bot.cli"` '
         "shows how much of it is only importing the program (below: by package)."
     )
     return "\n".join(lines)

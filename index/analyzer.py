@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
@@ -395,6 +395,24 @@ def write_dictionary_cache(tokenizer: Any, pos: Any, path: Path) -> bool:
         "user_tags": tokenizer.user_word_tag_tab,
         "jieba": jieba.__version__,
     }
+
+    def fill(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER, tag TEXT) WITHOUT ROWID"
+        )
+        connection.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
+        connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        connection.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()],
+        )
+
+    return write_cache_file(path, fill)
+
+
+def write_cache_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> bool:
+    """Write an SQLite cache file atomically (a temporary file `fill` writes, then renamed
+    over `path`); False, and nothing left behind, when it cannot be written."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -406,22 +424,14 @@ def write_dictionary_cache(tokenizer: Any, pos: Any, path: Path) -> bool:
         try:
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
-            connection.execute(
-                "CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER, tag TEXT) WITHOUT ROWID"
-            )
-            connection.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
-            connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-            connection.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()],
-            )
+            fill(connection)
             connection.commit()
         finally:
             connection.close()
         os.replace(temporary, path)
         return True
     except (OSError, sqlite3.Error) as exc:
-        log.debug("cannot write the jieba dictionary cache %s: %s", path, exc)
+        log.debug("cannot write the cache file %s: %s", path, exc)
         if temporary:
             Path(temporary).unlink(missing_ok=True)
         return False

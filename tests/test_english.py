@@ -147,3 +147,44 @@ def test_an_english_name_stands_for_every_corpus_word_that_sounds_like_it():
     lexicon = Lexicon({"靖西", "京西", "香港", "港", "游客", "失业率"})
     assert lexicon.read("How many visitors did Jingxi receive?").names == [("京西", "靖西")]
     assert lexicon.read("Hong Kong unemployment rate").names == [("香港", "港")]
+
+
+def test_a_name_is_what_a_gloss_names_not_what_belongs_to_it():
+    """CC-CEDICT glosses 港人 "Hong Kong person or people", 港元 "Hong Kong dollar" and 港珠澳
+    "Hong Kong, Zhuhai and Macau": none of them is Hong Kong, and "people" is no name at all."""
+    from bot.qa.lexicon import Lexicon
+
+    lexicon = Lexicon({"香港", "港人", "港元", "港珠澳", "德国人", "华人", "失业率", "转移"})
+    assert lexicon.read("What was Hong Kong's unemployment rate?").names == [("香港",)]
+    reading = lexicon.read("How many people did Hong Kong evacuate?")
+    assert reading.names == [("香港",)]
+    assert "people" not in reading.groups  # what "how many people" counts is the figure's 人
+
+
+@pytest.mark.parametrize(
+    ("english", "written"),
+    [
+        ("unemployment rate for September to November", ["9月", "11月"]),
+        ("visitors in the first three quarters", ["前三季度"]),
+        ("GDP growth in Q2", ["第二季度"]),
+        ("GDP in H1 2022", ["上半年"]),
+        ("sales in the first half", ["上半年"]),
+    ],
+)
+def test_months_and_quarters_read_as_chinese_news_writes_them(english: str, written: list[str]):
+    from bot.qa.lexicon import Lexicon
+
+    reading = Lexicon({"失业率", "游客", "增长", "销量"}).read(english)
+    forms = {form for group in reading.groups.values() for form, _ in group}
+    assert set(written) <= forms, reading.groups
+
+
+def test_pinyin_borrowings_and_question_frames_read_as_the_articles_write():
+    """ "gaokao" is 高考 in English news; "how long" asks for a kind, it is no word to find."""
+    from bot.qa.lexicon import Lexicon
+
+    reading = Lexicon({"高考", "考点", "大桥", "全长", "长"}).read(
+        "How long did the gaokao last at each venue?"
+    )
+    assert reading.groups["gaokao"][0][0] == "高考"
+    assert "long" not in reading.groups

@@ -57,13 +57,14 @@ DESCRIPTION_MAX_CHARS = 25
 # "120至130元": the lower end of a range whose unit is written once, after the upper end
 RANGE_OPENING_RE = re.compile(r"\d+(?:\.\d+)?[万亿]?\s*(?:至|到|-|~|—|－|～)\s*$")
 NEGATIVE_SIGNS = ("零下", "-", "－", "—")
+ORDINAL_PREFIX = "第"
 FRACTION_RE = re.compile(r"[\d一二三四五六七八九十百千]+分之[\d一二三四五六七八九十]+")
 LATIN_NAME_RE = re.compile(r"[A-Z][a-z]+(?:[ ·-][A-Z][a-z]+)*")
 
 
 def figures_with_units(units: Iterable[str], dates_too: bool = False) -> Extractor:
     """An extractor of the passage's figures whose unit is one of `units`; a range written
-    before the figure (120至130元) is part of it."""
+    before the figure (120至130元), a minus sign or an ordinal's 第 is part of it."""
     wanted = frozenset(units)
 
     def extract(passage: ReadPassage) -> Spans:
@@ -77,6 +78,8 @@ def figures_with_units(units: Iterable[str], dates_too: bool = False) -> Extract
                     start -= next(
                         len(s) for s in NEGATIVE_SIGNS if passage.text.endswith(s, 0, start)
                     )
+                elif passage.text.endswith(ORDINAL_PREFIX, 0, start):
+                    start -= len(ORDINAL_PREFIX)  # 第65届, not 65届
                 yield start, figure.end, figure.unit
 
     return extract

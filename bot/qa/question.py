@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from bot.qa.glosses import stem
 from bot.qa.kinds import Kind, cued_kinds, unit_kinds
-from bot.qa.lexicon import PLACE_SUFFIXES, Lexicon, cedict_places, cilin_synonyms, stem
+from bot.qa.lexicon import PLACE_SUFFIXES, Lexicon, cilin_synonyms, is_cedict_place
 from bot.qa.qualifiers import Qualifier, qualifiers_asked
 from index.analyzer import STOPWORDS, get_tokenizer, normalize, pos_tokenizer, tokenize
 from index.figures import ASKED_UNIT_RE
@@ -139,7 +140,7 @@ class QuestionReader:
         forms: dict[str, float] = {word: 1.0}
         if place and len(word) >= 3 and word[-1] in PLACE_SUFFIXES:
             forms[word[:-1]] = SHORT_PLACE_WEIGHT  # 张掖市 where the article writes 张掖
-        for synonym in cilin_synonyms().get(word, ()):
+        for synonym in cilin_synonyms(word):
             if len(synonym) >= 2 and self._idf(synonym) is not None:
                 forms.setdefault(synonym, SYNONYM_WEIGHT)
         weight = max(self._weight(form) * 1.0 for form in forms if forms[form] >= 0.9)
@@ -163,7 +164,7 @@ class QuestionReader:
             is_place = (
                 tags.get(word) in PLACE_TAGS
                 or dictionary_tags.get(word) in PLACE_TAGS
-                or word in cedict_places()
+                or is_cedict_place(word)
             )
             term = self._chinese_term(word, is_place)
             terms.setdefault(word, term)
