@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.qa.answerer import Answerer
-from bot.qa.dictionaries import dictionaries
+from bot.qa.dictionaries import prepare_dictionaries
 from bot.qa.result import Answer
 from index.build import BuildProgress, BuildReport, build_index
 from index.search import Hit
@@ -69,9 +69,9 @@ class QAService:
         """Build (incrementally) and swap the new index in; one rebuild at a time."""
         with self._build_lock:
             index, report = build_index(self.data_dir, self.index_path, progress)
-            dictionaries().prepare()  # once per machine: the first question need not wait
             self._answerer = Answerer(index)
-            return report
+        prepare_dictionaries()  # once per machine: the first question need not wait
+        return report
 
 
 def _source(record: ArticleRecord, passages: int) -> SourceInfo:

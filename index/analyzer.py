@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
@@ -428,6 +428,8 @@ def write_cache_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> 
             connection.commit()
         finally:
             connection.close()
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())  # whole on disk before it replaces anything
         os.replace(temporary, path)
         return True
     except (OSError, sqlite3.Error) as exc:
@@ -435,6 +437,10 @@ def write_cache_file(path: Path, fill: Callable[[sqlite3.Connection], None]) -> 
         if temporary:
             Path(temporary).unlink(missing_ok=True)
         return False
+    except BaseException:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def load_tokenizers(mode: str = "auto") -> tuple[Any, Any]:
@@ -530,3 +536,29 @@ def tokenize(text: str) -> list[str]:
         position = end
     tokens.extend(w for w in tokenizer.lcut_for_search(normalized[position:]) if _is_token(w))
     return [t.strip() for t in tokens if t.strip()]
+
+
+# jieba's proper-name tags, and the endings a place name may be written with or without
+NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})
+PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
+_HANZI_RE = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def name_readings(vocabulary: Iterable[str]) -> dict[str, str]:
+    """Toneless pinyin of the words jieba tags as names, and of a place name without its
+    ending (大理州 -> dali): how an English question writes them (Hami -> 哈密). Computed when
+    the index is built, so that answering never imports pypinyin (~0.5 s and ~50 MB)."""
+    from pypinyin import lazy_pinyin
+
+    tags = pos_tokenizer().word_tag_tab
+    readings: dict[str, str] = {}
+    for term in sorted(vocabulary):
+        if not (2 <= len(term) <= 5 and _HANZI_RE.fullmatch(term) and tags.get(term) in NAME_TAGS):
+            continue
+        words = [term]
+        if term[-1] in PLACE_SUFFIXES and len(term) >= 3:
+            words.append(term[:-1])
+        for word in words:
+            if word not in readings:
+                readings[word] = "".join(lazy_pinyin(word)).lower()
+    return readings

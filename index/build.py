@@ -6,6 +6,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 from index import figures as figures_module
 from index import ingest as ingest_module
 from index import passages as passages_module
-from index.analyzer import analyzer_version, tokenize
+from index.analyzer import analyzer_version, name_readings, tokenize
 from index.ingest import (
     ARTICLE_SUFFIXES,
     MAX_FILE_BYTES,
@@ -26,7 +27,14 @@ from index.ingest import (
     read_article,
 )
 from index.passages import Passage, split_article
-from index.store import ArticleRecord, CorpusIndex, IndexUnavailable, load_index, save_index
+from index.store import (
+    ArticleRecord,
+    CorpusIndex,
+    IndexUnavailable,
+    index_vocabulary,
+    load_index,
+    save_index,
+)
 
 log = logging.getLogger(__name__)
 PARALLEL_FROM_FILES = 64  # fewer new files are read in this process (no pool to start)
@@ -155,14 +163,23 @@ def _read_file(path: Path, data_dir: Path) -> ReadFile | str:
 def _read_files(paths: list[Path], data_dir: Path) -> Iterator[ReadFile | str]:
     """`_read_file` of each path, in order; on every core (up to MAX_WORKERS) when many."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if len(paths) < PARALLEL_FROM_FILES or workers < 2:
+    # Forked workers inherit every lock as it stands: only a process with one thread (the
+    # CLI) forks; the bot, answering in other threads while it rebuilds, reads in-process.
+    if (
+        len(paths) < PARALLEL_FROM_FILES
+        or workers < 2
+        or os.name != "posix"
+        or threading.active_count() > 1
+    ):
         for path in paths:
             yield _read_file(path, data_dir)
         return
     tokenize("预热")  # jieba's dictionary loaded once, before the workers are forked
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
         yield from pool.map(_read_file, paths, [data_dir] * len(paths), chunksize=CHUNK_FILES)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -264,6 +281,7 @@ def build_index(
         index.articles.append(record)
         index.passages.extend(passages)
         index.tokens.extend(tokens)
+    index.name_readings = name_readings(index_vocabulary(index))
     report.articles = len(index.articles)
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}

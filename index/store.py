@@ -3,7 +3,7 @@
 Layout (``format`` = ``qabot-index``, ``version`` = `INDEX_VERSION`)::
 
     {"format": "qabot-index", "version": 1, "analyzer": "<analyzer_version()>",
-     "created": "2026-11-22T10:00:00+00:00",
+     "created": "2026-11-22T10:00:00+00:00", "name_readings": {"哈密": "hami", ...},
      "articles": [{"path": "hami.txt", "sha256": "...", "title": "...", "date": "2024-08-01"|null,
                    "source": str|null, "author": str|null,
                    "passages": [{"text": "...", "heading": str|null, "tokens": ["哈密", ...]}]}]}
@@ -71,6 +71,8 @@ class CorpusIndex:
     tokens: list[list[str]] = field(default_factory=list)
     analyzer: str = ""
     created: str = ""
+    # toneless pinyin of the index's name words (哈密 -> hami), for English questions
+    name_readings: dict[str, str] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def passages_of(self, article: int) -> range:
@@ -95,6 +97,7 @@ class CorpusIndex:
             "version": INDEX_VERSION,
             "analyzer": self.analyzer,
             "created": self.created or datetime.now(UTC).isoformat(timespec="seconds"),
+            "name_readings": self.name_readings,
             "articles": [
                 {
                     "path": a.path,
@@ -117,6 +120,12 @@ class CorpusIndex:
             analyzer=_text(document["analyzer"], "analyzer"),
             created=_text(document.get("created", ""), "created"),
         )
+        readings = document.get("name_readings", {})  # absent from indexes built before
+        if not isinstance(readings, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in readings.items()
+        ):
+            raise ValueError("name readings must map text to text")
+        index.name_readings = readings
         shared: dict[str, str] = {}  # one object per distinct token: less memory, faster BM25
         for number, entry in enumerate(document["articles"]):
             index.articles.append(
@@ -140,6 +149,17 @@ class CorpusIndex:
         if not all(isinstance(t, str) for t in shared):
             raise ValueError("passage tokens must be a list of strings")
         return index
+
+
+def index_vocabulary(index: CorpusIndex) -> set[str]:
+    """Every token of the passages, and of the titles and sources (a place only a title or
+    a source names: 芜湖日报)."""
+    from index.analyzer import tokenize
+
+    vocabulary = {token for tokens in index.tokens for token in tokens}
+    for record in index.articles:
+        vocabulary.update(tokenize(record.title + " " + (record.source or "")))
+    return vocabulary
 
 
 def _text(value: object, what: str, optional: bool = False) -> str | None:

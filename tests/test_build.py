@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -395,9 +396,19 @@ def test_many_new_files_are_read_on_every_core_into_the_same_index(seed_dir, tmp
         (data / f"qingshan-{number}.txt").write_text(text, encoding="utf-8")
     (data / "broken.html").write_bytes(b"\x00\x01 not an article")
     alone, alone_report = build_index(data, tmp_path / "alone.json")
+    pools = []
+
+    class CountedPool(build_module.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(build_module, "PARALLEL_FROM_FILES", 2)
     monkeypatch.setattr(build_module, "MAX_WORKERS", 2)
+    monkeypatch.setattr(build_module.os, "cpu_count", lambda: 2)
     pooled, pooled_report = build_index(data, tmp_path / "pooled.json")
+    assert len(pools) == (1 if threading.active_count() == 1 else 0)
     assert pooled_report.read == alone_report.read == 8
     assert pooled_report.skipped == alone_report.skipped and pooled_report.skipped
     assert pooled.articles == alone.articles

@@ -76,3 +76,21 @@ def test_without_a_cache_directory_the_dictionaries_live_in_memory(tmp_path, mon
     assert dictionaries.is_place("哈密")
     assert re.fullmatch(r"[\u4e00-\u9fff]+", dictionaries.synonyms("花费")[0])
     assert not any(tmp_path.rglob("dictionaries-*.sqlite"))
+
+
+def test_a_damaged_file_whose_header_still_reads_is_prepared_again(tmp_path, monkeypatch):
+    """A crash can leave pages a header check does not see: the first lookup that meets one
+    prepares the file again instead of failing on every question."""
+    monkeypatch.setenv("QABOT_CACHE_DIR", str(tmp_path))
+    healthy = Dictionaries()
+    keys = ("visitor", "growth", "gdp", "invest", "unemployment rate")
+    expected = [healthy.glosses(key) for key in keys]
+    assert all(expected)
+    path = prepared_path()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 65536] = b"\xff" * 65536  # pages of the tables, not of meta
+    path.write_bytes(bytes(data))
+    dictionaries = Dictionaries()
+    assert [dictionaries.glosses(key) for key in keys] == expected
+    assert dictionaries.is_place("张掖") and set(dictionaries.names("hong kong")) == {"香港", "港"}

@@ -179,6 +179,14 @@ def test_months_and_quarters_read_as_chinese_news_writes_them(english: str, writ
     assert set(written) <= forms, reading.groups
 
 
+def test_may_is_the_verb_not_the_month():
+    from bot.qa.lexicon import Lexicon
+
+    reading = Lexicon({"游客", "接待"}).read("How many visitors may Hami receive in June?")
+    forms = {form for group in reading.groups.values() for form, _ in group}
+    assert "6月" in forms and "5月" not in forms
+
+
 def test_pinyin_borrowings_and_question_frames_read_as_the_articles_write():
     """ "gaokao" is 高考 in English news; "how long" asks for a kind, it is no word to find."""
     from bot.qa.lexicon import Lexicon
@@ -188,3 +196,28 @@ def test_pinyin_borrowings_and_question_frames_read_as_the_articles_write():
     )
     assert reading.groups["gaokao"][0][0] == "高考"
     assert "long" not in reading.groups
+
+
+def test_names_are_read_at_build_time_so_answering_never_imports_pypinyin(tmp_path):
+    """The index carries its name words' pinyin (哈密 -> hami); an English question in a fresh
+    process is answered without importing pypinyin (~0.5 s and ~50 MB)."""
+    import subprocess
+    import sys
+
+    from index.store import load_index
+
+    index_path = tmp_path / "index.json"
+    build_index(REPO / "data" / "articles", index_path)
+    readings = load_index(index_path).name_readings
+    assert readings["哈密"] == "hami" and readings["张掖"] == "zhangye"
+    script = (
+        "import sys\n"
+        "from bot.qa.answerer import Answerer\n"
+        "from index.store import load_index\n"
+        f"answer = Answerer(load_index({str(index_path)!r})).answer("
+        "'How many service stations does Hami have?')\n"
+        "print(answer.answer, 'pypinyin' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["285个", "False"]

@@ -17,9 +17,9 @@ from bot.qa.lexicon import Lexicon, place_within
 from bot.qa.question import Language, Question, QuestionReader, Term, clean_question
 from bot.qa.result import Alternative, Answer, Citation, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
-from index.analyzer import normalize, tokenize
+from index.analyzer import normalize
 from index.search import Hit, Searcher
-from index.store import CorpusIndex
+from index.store import CorpusIndex, index_vocabulary
 
 RETRIEVED_PASSAGES = 20  # passages whose spans become candidates
 MAX_ALTERNATIVES = 3
@@ -77,10 +77,7 @@ class Answerer:
     def lexicon(self) -> Lexicon:
         """English -> Chinese for this index (built on the first English question)."""
         if self._lexicon is None:
-            vocabulary = {t for tokens in self.index.tokens for t in tokens}
-            for record in self.index.articles:  # a place only a title or source names (芜湖日报)
-                vocabulary.update(tokenize(record.title + " " + (record.source or "")))
-            self._lexicon = Lexicon(vocabulary)
+            self._lexicon = Lexicon(index_vocabulary(self.index), self.index.name_readings)
         return self._lexicon
 
     def article_view(self, number: int) -> ArticleView:

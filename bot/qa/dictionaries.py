@@ -192,8 +192,14 @@ def _with_functions(connection: sqlite3.Connection) -> sqlite3.Connection:
 
 
 def _prepare_file(path: Path) -> bool:
-    """Write the prepared file at `path` atomically; False when it cannot be written."""
-    return write_cache_file(path, lambda connection: _write(_with_functions(connection)))
+    """Write the prepared file at `path` atomically, and drop files of earlier versions;
+    False when it cannot be written."""
+    if not write_cache_file(path, lambda connection: _write(_with_functions(connection))):
+        return False
+    for older in path.parent.glob("dictionaries-*.sqlite"):
+        if older != path:
+            older.unlink(missing_ok=True)
+    return True
 
 
 def _open_prepared(path: Path) -> sqlite3.Connection | None:
@@ -204,13 +210,29 @@ def _open_prepared(path: Path) -> sqlite3.Connection | None:
         connection = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
         )
-        row = connection.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
     except (sqlite3.Error, ValueError):
         return None
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
+    except sqlite3.Error:
+        row = None
     if row is None or row[0] != source_key():
         connection.close()
         return None
     return connection
+
+
+def _in_memory() -> sqlite3.Connection:
+    connection = _with_functions(sqlite3.connect(":memory:", check_same_thread=False))
+    _write(connection)
+    return connection
+
+
+def _readable(connection: sqlite3.Connection) -> bool:
+    try:
+        return connection.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    except sqlite3.DatabaseError:
+        return False
 
 
 class Dictionaries:
@@ -230,24 +252,37 @@ class Dictionaries:
                 if connection is None and _prepare_file(path):
                     connection = _open_prepared(path)
             if connection is None:  # no cache directory: prepared in memory, for this process
-                connection = _with_functions(sqlite3.connect(":memory:", check_same_thread=False))
-                _write(connection)
+                connection = _in_memory()
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
     def _rows(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self._db().execute(sql, parameters).fetchall()
+            try:
+                return self._db().execute(sql, parameters).fetchall()
+            except sqlite3.DatabaseError as exc:  # a damaged page the header check missed
+                log.warning("the prepared dictionaries are damaged (%s): preparing them again", exc)
+                self._replace_damaged()
+                return self._db().execute(sql, parameters).fetchall()
+
+    def _replace_damaged(self) -> None:
+        """Drop the damaged file and prepare it again; in memory if that fails as well."""
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        path = prepared_path()
+        if path is not None:
+            path.unlink(missing_ok=True)
+            connection = _open_prepared(path) if _prepare_file(path) else None
+            if connection is not None and _readable(connection):
+                self._connection, self._pid = connection, os.getpid()
+                return
+        self._connection, self._pid = _in_memory(), os.getpid()
 
     def prepare(self) -> None:
         """Make sure the prepared file exists (an index build calls this for later starts)."""
         with self._lock:
             self._db()
-
-    def entries(self) -> Iterator[CedictEntry]:
-        """Every CC-CEDICT entry, in the file's order."""
-        for simplified, pinyin, glosses in self._rows("SELECT * FROM cedict ORDER BY rowid"):
-            yield CedictEntry(simplified, pinyin, tuple(glosses.split(GLOSS_SEPARATOR)))
 
     def entries_of(self, simplified: str) -> list[CedictEntry]:
         rows = self._rows("SELECT * FROM cedict WHERE simplified = ? ORDER BY rowid", (simplified,))
@@ -285,3 +320,14 @@ class Dictionaries:
 def dictionaries() -> Dictionaries:
     """The process's shared lookups."""
     return Dictionaries()
+
+
+def prepare_dictionaries() -> None:
+    """Prepare the dictionaries' file now if there is a cache directory (an index build does,
+    so that the first question after it does not wait); a failure is logged, never raised."""
+    if prepared_path() is None:
+        return
+    try:
+        dictionaries().prepare()
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("cannot prepare the dictionaries: %s", exc)

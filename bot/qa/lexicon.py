@@ -12,16 +12,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from bot.qa.dictionaries import dictionaries
 from bot.qa.glosses import EN_STOPWORDS, ENGLISH_WORD, stem
-from index.analyzer import pos_tokenizer
+from index.analyzer import PLACE_SUFFIXES, name_readings
 
 MAX_PHRASE_WORDS = 3
 MAX_ALTERNATIVES = 6
-NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})  # jieba's proper-name tags
-PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
 
 
 def _proper_glosses(hanzi: str) -> str:
@@ -52,31 +49,8 @@ def place_within(inner: str, outer: str) -> bool:
     return False
 
 
-def _cedict_reading(hanzi: str) -> str | None:
-    """The toneless pinyin CC-CEDICT gives a headword (a proper noun's reading first)."""
-    entries = dictionaries().entries_of(hanzi)
-    if not entries:
-        return None
-    entry = next((e for e in entries if e.proper_noun), entries[0])
-    syllables = [re.sub(r"[^a-z]", "", s.lower().replace("u:", "u")) for s in entry.pinyin.split()]
-    return "".join(syllables) if len(syllables) == len(hanzi) else None
-
-
-@lru_cache(maxsize=4096)
-def _character_reading(character: str) -> str | None:
-    return _cedict_reading(character)
-
-
 def toneless_pinyin(hanzi: str) -> str:
-    """哈密 -> hami: CC-CEDICT's reading of the word, else of each character (pypinyin only
-    for a character CC-CEDICT lacks: importing it costs ~0.5 s)."""
-    whole = _cedict_reading(hanzi)
-    if whole is not None:
-        return whole
-    readings = [_character_reading(c) for c in hanzi]
-    if all(readings):
-        return "".join(readings)  # type: ignore[arg-type]
-    from pypinyin import lazy_pinyin
+    from pypinyin import lazy_pinyin  # imported on first use: it costs ~0.5 s and ~50 MB
 
     return "".join(lazy_pinyin(hanzi)).lower()
 
@@ -104,9 +78,7 @@ def _calendar_phrases() -> dict[str, tuple[str, ...]]:
     phrases: dict[str, tuple[str, ...]] = {}
     for number, month in enumerate(MONTHS, start=1):
         forms = (f"{number}月", f"{number}月份")
-        phrases[month] = forms
-        if month != "may":  # "may" is mostly the verb
-            phrases[month[:3]] = forms
+        phrases[month] = phrases[month[:3]] = forms
     for number, ordinal in enumerate(ORDINALS, start=1):
         digit = CHINESE_DIGITS[number - 1]
         forms = (f"第{digit}季度", f"{digit}季度")
@@ -119,6 +91,7 @@ def _calendar_phrases() -> dict[str, tuple[str, ...]]:
 
 
 CALENDAR = _calendar_phrases()
+MONTH_VERBS = frozenset({"may", "march"})  # the month only when capitalised inside a sentence
 SHORT_PERIODS = {
     **{f"Q{n}": f"{ORDINALS[n - 1]} quarter" for n in range(1, 5)},
     "H1": "first half",
@@ -145,8 +118,11 @@ class Lexicon:
     Looked up on demand in the prepared dictionaries (`bot/qa/dictionaries.py`) and kept per
     key: building it costs nothing, a question reads the few entries its words need."""
 
-    def __init__(self, vocabulary: Iterable[str]):
+    def __init__(self, vocabulary: Iterable[str], name_readings: dict[str, str] | None = None):
+        """`name_readings`: the index's name words by their pinyin, computed at build time
+        (`index.analyzer.name_readings`); read here from the vocabulary when not given."""
         vocabulary = set(vocabulary)
+        self._name_readings = name_readings or None
         self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
         # Latin words the articles write themselves ("Marcus Johnson", "NBA") match as written
         self.latin = {
@@ -188,13 +164,10 @@ class Lexicon:
     def _names(self) -> dict[str, set[str]]:
         """The corpus's own names (jieba tags them) by their pinyin: Hami -> 哈密."""
         if self._corpus_names is None:
+            readings = self._name_readings or name_readings(self.vocabulary)
             names: dict[str, set[str]] = defaultdict(set)
-            tags = pos_tokenizer().word_tag_tab
-            for term in self.vocabulary:
-                if 2 <= len(term) <= 5 and tags.get(term) in NAME_TAGS:
-                    names[toneless_pinyin(term)].add(term)
-                    if term[-1] in PLACE_SUFFIXES and len(term) >= 3:  # 大理州 -> Dali
-                        names[toneless_pinyin(term[:-1])].add(term[:-1])
+            for word, pinyin in readings.items():
+                names[pinyin].add(word)
             self._corpus_names = names
         return self._corpus_names
 
@@ -261,7 +234,9 @@ class Lexicon:
         """Read the longest phrase at `position`; returns how many words it took."""
         for size in range(min(MAX_CALENDAR_WORDS, len(words) - position), 0, -1):
             phrase = " ".join(w.lower() for w in words[position : position + size])
-            if phrase in CALENDAR and not (phrase == "march" and position == 0):
+            written = words[position]
+            verb = phrase in MONTH_VERBS and (position == 0 or not written[:1].isupper())
+            if phrase in CALENDAR and not verb:  # "in May", but "may Hami receive"
                 reading.groups[" ".join(words[position : position + size])] = [
                     (form, 1.0) for form in CALENDAR[phrase]
                 ]
