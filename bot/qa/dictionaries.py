@@ -273,11 +273,10 @@ class Dictionaries:
         path = prepared_path()
         if path is not None:
             path.unlink(missing_ok=True)
-            connection = _open_prepared(path) if _prepare_file(path) else None
-            if connection is not None and _readable(connection):
-                self._connection, self._pid = connection, os.getpid()
-                return
-        self._connection, self._pid = _in_memory(), os.getpid()
+        connection = self._db()
+        if not _readable(connection):
+            connection.close()
+            self._connection, self._pid = _in_memory(), os.getpid()
 
     def prepare(self) -> None:
         """Make sure the prepared file exists (an index build calls this for later starts)."""
