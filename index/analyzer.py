@@ -548,8 +548,6 @@ def name_readings(vocabulary: Iterable[str]) -> dict[str, str]:
     """Toneless pinyin of the words jieba tags as names, and of a place name without its
     ending (大理州 -> dali): how an English question writes them (Hami -> 哈密). Computed when
     the index is built, so that answering never imports pypinyin (~0.5 s and ~50 MB)."""
-    from pypinyin import lazy_pinyin
-
     tags = pos_tokenizer().word_tag_tab
     readings: dict[str, str] = {}
     for term in sorted(vocabulary):
@@ -560,5 +558,12 @@ def name_readings(vocabulary: Iterable[str]) -> dict[str, str]:
             words.append(term[:-1])
         for word in words:
             if word not in readings:
-                readings[word] = "".join(lazy_pinyin(word)).lower()
+                readings[word] = toneless_pinyin(word)
     return readings
+
+
+def toneless_pinyin(hanzi: str) -> str:
+    """哈密 -> hami (pypinyin reads each character in its word: 区 is qu in 南关区)."""
+    from pypinyin import lazy_pinyin  # imported on first use: it costs ~0.5 s and ~50 MB
+
+    return "".join(lazy_pinyin(hanzi)).lower()

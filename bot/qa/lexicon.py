@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.qa.dictionaries import dictionaries
 from bot.qa.glosses import EN_STOPWORDS, ENGLISH_WORD, stem
-from index.analyzer import PLACE_SUFFIXES, name_readings
+from index.analyzer import PLACE_SUFFIXES, name_readings, toneless_pinyin
 
 MAX_PHRASE_WORDS = 3
 MAX_ALTERNATIVES = 6
@@ -47,12 +47,6 @@ def place_within(inner: str, outer: str) -> bool:
             if re.search(rf"\b{re.escape(name)}\b", glosses, re.IGNORECASE):
                 return True
     return False
-
-
-def toneless_pinyin(hanzi: str) -> str:
-    from pypinyin import lazy_pinyin  # imported on first use: it costs ~0.5 s and ~50 MB
-
-    return "".join(lazy_pinyin(hanzi)).lower()
 
 
 @dataclass
@@ -130,6 +124,7 @@ class Lexicon:
         }  # "pm" of "pm2.5" too
         self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
         self._glosses: dict[str, dict[str, float]] = {}
+        self._cedict_names: dict[str, list[str]] = {}
         self._corpus_names: dict[str, set[str]] | None = None
         self._by_pinyin: dict[str, str] | None = None
 
@@ -176,12 +171,19 @@ class Lexicon:
         and 京西; Hong Kong: 香港 and 港): the articles, not a dictionary's order, tell which
         is meant."""
         found = set(self._names().get(key, ()))
-        found.update(w for w in dictionaries().names(key) if w in self.vocabulary)
+        found.update(w for w in self._cedict_names_of(key) if w in self.vocabulary)
         return tuple(sorted(found, key=lambda term: (-len(term), term)))
 
     def is_foreign_name(self, key: str) -> bool:
         """Whether CC-CEDICT knows `key` as the name of something no article writes."""
-        return any(w not in self.vocabulary for w in dictionaries().names(key))
+        return any(w not in self.vocabulary for w in self._cedict_names_of(key))
+
+    def _cedict_names_of(self, key: str) -> list[str]:
+        """CC-CEDICT's proper nouns called `key`, looked up once per key (a question asks
+        both whether the corpus writes a name and whether only a dictionary knows it)."""
+        if key not in self._cedict_names:
+            self._cedict_names[key] = dictionaries().names(key)
+        return self._cedict_names[key]
 
     def written_as(self, pinyin: str) -> str | None:
         """The corpus's word of two to four characters whose pinyin is `pinyin`, if any."""
