@@ -544,10 +544,12 @@ PLACE_SUFFIXES = "市县区省州镇乡村盟旗"
 _HANZI_RE = re.compile(r"[\u4e00-\u9fff]+")
 
 
-def name_readings(vocabulary: Iterable[str]) -> dict[str, str]:
+def name_readings(vocabulary: Iterable[str], known: dict[str, str] | None = None) -> dict[str, str]:
     """Toneless pinyin of the words jieba tags as names, and of a place name without its
     ending (大理州 -> dali): how an English question writes them (Hami -> 哈密). Computed when
-    the index is built, so that answering never imports pypinyin (~0.5 s and ~50 MB)."""
+    the index is built, so that answering never imports pypinyin (~0.5 s and ~50 MB);
+    `known` readings (the previous build's) are reused rather than read again."""
+    known = known or {}
     tags = pos_tokenizer().word_tag_tab
     readings: dict[str, str] = {}
     for term in sorted(vocabulary):
@@ -558,7 +560,7 @@ def name_readings(vocabulary: Iterable[str]) -> dict[str, str]:
             words.append(term[:-1])
         for word in words:
             if word not in readings:
-                readings[word] = toneless_pinyin(word)
+                readings[word] = known.get(word) or toneless_pinyin(word)
     return readings
 
 

@@ -63,23 +63,25 @@ class BuildReport:
 
 def _previous(
     index_path: Path,
-) -> dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]]:
-    """Articles of the existing index by (path, sha256), when it was built by this analyzer."""
+) -> tuple[dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]], dict]:
+    """Articles of the existing index by (path, sha256), and its name readings, when it was
+    built by this analyzer."""
     try:
         old = load_index(index_path)
     except IndexUnavailable:
-        return {}
+        return {}, {}
     if old.analyzer != pipeline_version():
-        return {}
+        return {}, {}
     by_article: dict[int, tuple[list[Passage], list[list[str]]]] = {}
     for passage, tokens in zip(old.passages, old.tokens, strict=True):
         passages, token_lists = by_article.setdefault(passage.article, ([], []))
         passages.append(passage)
         token_lists.append(tokens)
-    return {
+    articles = {
         (record.path, record.sha256): (record, *by_article.get(number, ([], [])))
         for number, record in enumerate(old.articles)
     }
+    return articles, old.name_readings
 
 
 def _unusable(path: Path, data_dir: Path) -> str | None:
@@ -204,7 +206,7 @@ def build_index(
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory {data_dir} does not exist")
     started = time.monotonic()
-    previous = _previous(index_path)
+    previous, previous_readings = _previous(index_path)
     index = CorpusIndex(analyzer=pipeline_version())
     report = BuildReport()
     seen_digests: dict[str, str] = {}
@@ -281,7 +283,7 @@ def build_index(
         index.articles.append(record)
         index.passages.extend(passages)
         index.tokens.extend(tokens)
-    index.name_readings = name_readings(index_vocabulary(index))
+    index.name_readings = name_readings(index_vocabulary(index), known=previous_readings)
     report.articles = len(index.articles)
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}

@@ -101,6 +101,23 @@ def test_unchanged_articles_are_not_read_or_tokenised_again(corpus, monkeypatch)
     assert index.passages == before.passages and index.tokens == before.tokens
 
 
+def test_a_rebuild_reuses_the_name_readings_it_has(corpus, monkeypatch):
+    """Names' pinyin (for English questions) is read once: an unchanged rebuild keeps it
+    without pypinyin; a new article's names are read."""
+    import index.analyzer as analyzer
+
+    data, path = corpus
+    before = load_index(path)
+    assert before.name_readings["哈密"] == "hami"
+    read = []
+    monkeypatch.setattr(analyzer, "toneless_pinyin", lambda word: read.append(word) or "x")
+    index, _ = build_index(data, path)
+    assert read == [] and index.name_readings == before.name_readings
+    (data / "qingshan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    index, _ = build_index(data, path)
+    assert read == ["青山"] and index.name_readings["青山"] == "x"
+
+
 def test_touched_but_identical_file_is_not_read_again(corpus, monkeypatch):
     data, path = corpus
     os.utime(data / HAMI, (1, 1))
