@@ -56,10 +56,9 @@ class ProgressLine:
         self.stream = stream or sys.stderr
         self.terminal = self.stream.isatty()
         self._shown_at: float | None = None
-        self._drawn = False
 
     def __call__(self, progress: BuildProgress) -> None:
-        if progress.elapsed < self.QUIET_FOR and not (progress.saving and self._drawn):
+        if progress.elapsed < self.QUIET_FOR:
             return
         every = self.REDRAW_EVERY if self.terminal else self.LOG_EVERY
         due = self._shown_at is None or progress.elapsed - self._shown_at >= every
@@ -81,7 +80,6 @@ class ProgressLine:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
-        self._drawn = True
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
