@@ -51,4 +51,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot index tests bench
 
 clean:
-	rm -rf $(VENV) data/index.json .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) data/index.sqlite data/index.json .pytest_cache .ruff_cache .cache

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             path.write_text(text, encoding="utf-8")
         cases.append(case)
-    index_path = args.out / "index.json"
+    index_path = args.out / "index.sqlite"
     build_index(articles, index_path)
     questions = "\n".join(" ".join(c.question.split()) for c in cases) + "\n"
     run = subprocess.run(

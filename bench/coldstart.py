@@ -61,7 +61,7 @@ def measure(runs: int = 7, log=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="qabot-coldstart-") as scratch:
         scratch_dir = Path(scratch)
         cache = scratch_dir / "cache"
-        index = scratch_dir / "index.json"
+        index = scratch_dir / "index.sqlite"
         path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         base = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
         env = dict(base, PYTHONPATH=path, QABOT_CACHE_DIR=str(cache))

@@ -85,9 +85,9 @@ class RankBM25(Engine):
         return np.flatnonzero(scores == tenth)[:limit].tolist()
 
     def build(self) -> Any:
-        from index.search import _reference_bm25
+        from index.bm25 import reference_bm25
 
-        return _reference_bm25(self.corpus["tokens"], K1, B, EPSILON)
+        return reference_bm25(self.corpus["tokens"], K1, B, EPSILON)
 
     def save(self, built: Any, directory: Path) -> Path:
         path = directory / "rank-bm25-tokens.json"
@@ -95,13 +95,13 @@ class RankBM25(Engine):
         return path
 
     def load(self, path: Path) -> Any:
-        from index.search import _reference_bm25
+        from index.bm25 import reference_bm25
 
         tokens = json.loads(path.read_text(encoding="utf-8"))
-        return _reference_bm25(tokens, K1, B, EPSILON)
+        return reference_bm25(tokens, K1, B, EPSILON)
 
     def query(self, loaded: Any, tokens: list[str]) -> tuple[list[int], list[float]]:
-        from index.search import select_top
+        from index.bm25 import select_top
 
         self._last_scores = np.asarray(loaded.get_scores(tokens))
         return select_top(self._last_scores, TOP)
@@ -168,7 +168,7 @@ class Qabot(Engine):
     def save(self, built: Any, directory: Path) -> Path:
         from index.store import save_index
 
-        path = directory / "qabot-index.json"
+        path = directory / "qabot-index.sqlite"
         save_index(built.index, path)
         return path
 

@@ -120,7 +120,7 @@ def cmd_index_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
     service = _service(settings)
     index = service.answerer.index
-    vocabulary = len({t for tokens in index.tokens for t in tokens})
+    vocabulary = len(index.vocabulary())
     print(f"index: {settings.index_path}")
     print(f"created: {index.created or 'unknown'}")
     print(f"articles: {len(index.articles)}")

@@ -16,7 +16,7 @@ from bot.qa.dictionaries import prepare_dictionaries
 from bot.qa.result import Answer
 from index.build import BuildProgress, BuildReport, build_index
 from index.search import Hit
-from index.store import ArticleRecord, load_index
+from index.store import ArticleRecord, StoredIndex, load_index
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,11 @@ class QAService:
         return answerer
 
     def load(self) -> None:
-        """Load the index now, so a missing or corrupt one is reported before any question."""
-        _ = self.answerer
+        """Open the index now and read it through once, so a missing or corrupt one is
+        reported before any question."""
+        index = self.answerer.index
+        if isinstance(index, StoredIndex):
+            index.verify()
 
     def ask(self, question: str, top_k: int = 5) -> Answer:
         return self.answerer.answer(question, top_k=top_k)
@@ -60,16 +63,14 @@ class QAService:
 
     def sources(self) -> list[SourceInfo]:
         index = self.answerer.index
-        counts = [0] * len(index.articles)
-        for passage in index.passages:
-            counts[passage.article] += 1
+        counts = index.passage_counts()
         return [_source(record, counts[i]) for i, record in enumerate(index.articles)]
 
     def rebuild(self, progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Build (incrementally) and swap the new index in; one rebuild at a time."""
         with self._build_lock:
-            index, report = build_index(self.data_dir, self.index_path, progress)
-            self._answerer = Answerer(index)
+            _, report = build_index(self.data_dir, self.index_path, progress)
+            self._answerer = Answerer(load_index(self.index_path))  # served from the file
         prepare_dictionaries()  # once per machine: the first question need not wait
         return report
 

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data/articles")
-    index_path: Path = Path("data/index.json")
+    index_path: Path = Path("data/index.sqlite")
     top_k: int = Field(default=5, ge=1, le=50)
     log_level: str = "WARNING"
 

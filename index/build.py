@@ -31,7 +31,7 @@ from index.store import (
     ArticleRecord,
     CorpusIndex,
     IndexUnavailable,
-    index_vocabulary,
+    StoredIndex,
     load_index,
     save_index,
 )
@@ -61,27 +61,17 @@ class BuildReport:
         )
 
 
-def _previous(
-    index_path: Path,
-) -> tuple[dict[tuple[str, str], tuple[ArticleRecord, list[Passage], list[list[str]]]], dict]:
-    """Articles of the existing index by (path, sha256), and its name readings, when it was
-    built by this analyzer."""
+def _previous(index_path: Path) -> tuple[dict[tuple[str, str], int], StoredIndex | None]:
+    """The existing index, when this pipeline built it, with its articles' numbers by
+    (path, sha256)."""
     try:
         old = load_index(index_path)
     except IndexUnavailable:
-        return {}, {}
+        return {}, None
     if old.analyzer != pipeline_version():
-        return {}, {}
-    by_article: dict[int, tuple[list[Passage], list[list[str]]]] = {}
-    for passage, tokens in zip(old.passages, old.tokens, strict=True):
-        passages, token_lists = by_article.setdefault(passage.article, ([], []))
-        passages.append(passage)
-        token_lists.append(tokens)
-    articles = {
-        (record.path, record.sha256): (record, *by_article.get(number, ([], [])))
-        for number, record in enumerate(old.articles)
-    }
-    return articles, old.name_readings
+        old.close()
+        return {}, None
+    return {(record.path, record.sha256): n for n, record in enumerate(old.articles)}, old
 
 
 def _unusable(path: Path, data_dir: Path) -> str | None:
@@ -206,7 +196,22 @@ def build_index(
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory {data_dir} does not exist")
     started = time.monotonic()
-    previous, previous_readings = _previous(index_path)
+    previous, old = _previous(index_path)
+    try:
+        return _build(data_dir, index_path, previous, old, progress, started)
+    finally:
+        if old is not None:
+            old.close()
+
+
+def _build(
+    data_dir: Path,
+    index_path: Path,
+    previous: dict[tuple[str, str], int],
+    old: StoredIndex | None,
+    progress: Callable[[BuildProgress], None] | None,
+    started: float,
+) -> tuple[CorpusIndex, BuildReport]:
     index = CorpusIndex(analyzer=pipeline_version())
     report = BuildReport()
     seen_digests: dict[str, str] = {}
@@ -259,10 +264,12 @@ def build_index(
             report.skipped.append((relative, f"same content as {owner}"))
             continue
         number = len(index.articles)
-        cached = previous.get((relative, digest))
-        if cached:
-            record, passages, tokens = cached
-            passages = [Passage(number, p.position, p.text, p.heading) for p in passages]
+        kept = previous.get((relative, digest))
+        if kept is not None and old is not None:
+            record = old.articles[kept]
+            stored = old.article_passages(kept)
+            passages = [Passage(number, p.position, p.text, p.heading) for p, _ in stored]
+            tokens = [t for _, t in stored]
             report.reused += 1
         else:
             result = read[digest]
@@ -283,7 +290,8 @@ def build_index(
         index.articles.append(record)
         index.passages.extend(passages)
         index.tokens.extend(tokens)
-    index.name_readings = name_readings(index_vocabulary(index), known=previous_readings)
+    known = old.name_readings if old is not None else None
+    index.name_readings = name_readings(index.vocabulary(), known=known)
     report.articles = len(index.articles)
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}

@@ -35,7 +35,7 @@ def seed_index(seed_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     """The seed articles' index file, built once per session; do not modify it."""
     from index.build import build_index
 
-    path = tmp_path_factory.mktemp("seed-index") / "index.json"
+    path = tmp_path_factory.mktemp("seed-index") / "index.sqlite"
     _, report = build_index(seed_dir, path)
     assert report.articles == 2 and not report.skipped, report.summary()
     return path

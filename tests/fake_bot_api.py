@@ -1007,7 +1007,7 @@ def prepare_corpus(
     """Copy the two seed articles (Hami, Zhangye) and `extra` files into `root/articles`, and
     build the index there with `qabot index build`; returns (data dir, index path)."""
     data_dir = root / "articles"
-    index_path = root / "index.json"
+    index_path = root / "index.sqlite"
     data_dir.mkdir(parents=True)
     for name in seeds:
         shutil.copy2(REPO / "data" / "articles" / name, data_dir / name)

@@ -45,7 +45,7 @@ def test_figure_is_one_token_and_its_parts(text, whole, parts):
 
 
 def test_figures_in_the_seed_passages_are_whole(seed_index):
-    index = load_index(seed_index)
+    index = load_index(seed_index).in_memory()
     vocabulary = {t for tokens in index.tokens for t in tokens}
     for figure in ("285个", "1.6亿元", "5.4万亩", "2000多亩", "781万元", "5.6亿元", "963个"):
         assert figure in vocabulary, figure

@@ -56,7 +56,7 @@ def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in (SEEDS, MORE):
         for article in folder.iterdir():
             shutil.copy(article, data / article.name)
-    path = tmp_path_factory.mktemp("index") / "index.json"
+    path = tmp_path_factory.mktemp("index") / "index.sqlite"
     _, report = build_index(data, path)
     assert report.articles == 6, report.summary()
     assert not report.skipped

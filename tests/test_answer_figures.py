@@ -25,7 +25,7 @@ ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles_figures"
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    path = tmp_path_factory.mktemp("index") / "index.json"
+    path = tmp_path_factory.mktemp("index") / "index.sqlite"
     _, report = build_index(ARTICLES, path)
     assert report.articles == 3 and not report.skipped, report.summary()
     return Answerer(load_index(path))
@@ -36,7 +36,7 @@ def index_of(tmp_path: Path, filename: str, text: str) -> CorpusIndex:
     data = tmp_path / "articles"
     data.mkdir()
     (data / filename).write_text(text, encoding="utf-8")
-    index, _ = build_index(data, tmp_path / "index.json")
+    index, _ = build_index(data, tmp_path / "index.sqlite")
     return index
 
 

@@ -39,7 +39,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[CorpusIndex, P
     data = tmp_path_factory.mktemp("seed-articles")
     for article in (REPO / "data" / "articles").iterdir():
         shutil.copy(article, data / article.name)
-    path = tmp_path_factory.mktemp("seed-index") / "index.json"
+    path = tmp_path_factory.mktemp("seed-index") / "index.sqlite"
     index, _ = build_index(data, path)
     return index, path
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from index.analyzer import tokenize
 from index.build import build_index
 from index.passages import Passage
 from index.search import ENGINES, Searcher
-from index.store import ArticleRecord, CorpusIndex, load_index
+from index.store import ArticleRecord, CorpusIndex, StoredIndex, load_index, save_index
 
 HAMI = "hami-shuangyong-model-city.txt"
 ZHANGYE = "zhangye-shuangyong-model-city-2024-08-01.txt"
@@ -61,7 +62,7 @@ def corpus(seed_dir, tmp_path):
     """A private copy of the seed articles with an index built from them."""
     data = tmp_path / "articles"
     shutil.copytree(seed_dir, data)
-    path = tmp_path / "index.json"
+    path = tmp_path / "index.sqlite"
     build_index(data, path)
     return data, path
 
@@ -84,7 +85,7 @@ def best_text(index_path: Path, query: str) -> str | None:
 
 def test_first_build_reads_every_article(seed_dir, tmp_path, monkeypatch):
     calls = Calls(monkeypatch)
-    index, report = build_index(seed_dir, tmp_path / "index.json")
+    index, report = build_index(seed_dir, tmp_path / "index.sqlite")
     assert sorted(calls.read) == [HAMI, ZHANGYE]
     assert calls.tokenized == len(index.passages)
     assert (report.articles, report.read, report.reused, report.removed) == (2, 2, 0, 0)
@@ -93,7 +94,7 @@ def test_first_build_reads_every_article(seed_dir, tmp_path, monkeypatch):
 
 def test_unchanged_articles_are_not_read_or_tokenised_again(corpus, monkeypatch):
     data, path = corpus
-    before = load_index(path)
+    before = load_index(path).in_memory()
     calls = Calls(monkeypatch)
     index, report = build_index(data, path)
     assert calls.read == [] and calls.tokenized == 0
@@ -196,7 +197,7 @@ def test_rebuild_gives_the_same_index_as_a_fresh_build(corpus, tmp_path):
     data, path = corpus
     (data / "qingshan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     incremental, _ = build_index(data, path)
-    fresh, _ = build_index(data, tmp_path / "fresh.json")
+    fresh, _ = build_index(data, tmp_path / "fresh.sqlite")
     assert incremental.articles == fresh.articles
     assert incremental.passages == fresh.passages
     assert incremental.tokens == fresh.tokens
@@ -204,7 +205,7 @@ def test_rebuild_gives_the_same_index_as_a_fresh_build(corpus, tmp_path):
 
 def test_missing_data_directory_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        build_index(tmp_path / "nowhere", tmp_path / "index.json")
+        build_index(tmp_path / "nowhere", tmp_path / "index.sqlite")
 
 
 # ------------------------------------------------------------------ skipped files
@@ -277,7 +278,7 @@ def test_identical_new_files_are_indexed_once(tmp_path):
     data.mkdir()
     (data / "b.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     (data / "a.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    index, report = build_index(data, tmp_path / "index.json")
+    index, report = build_index(data, tmp_path / "index.sqlite")
     assert [a.path for a in index.articles] == ["a.txt"]
     assert report.skipped == [("b.txt", "same content as a.txt")]
 
@@ -290,7 +291,7 @@ def test_a_sentence_an_article_repeats_is_one_passage_and_does_not_outweigh_the_
     (data / "qingshan.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     spam = "青山县退役军人服务站欢迎您。" * 5000
     (data / "spam.txt").write_text("广告页\n" + "\n".join([spam] * 4), encoding="utf-8")
-    index, _ = build_index(data, tmp_path / "index.json")
+    index, _ = build_index(data, tmp_path / "index.sqlite")
     spam_number = next(i for i, a in enumerate(index.articles) if a.path == "spam.txt")
     spam_passages = [index.passages[i].text for i in index.passages_of(spam_number)]
     assert len(spam_passages) == len(set(spam_passages)) == 1
@@ -310,16 +311,16 @@ def test_hidden_files_and_folders_are_ignored(corpus):
 def test_index_file_inside_the_data_folder_is_not_an_article(seed_dir, tmp_path):
     data = tmp_path / "articles"
     shutil.copytree(seed_dir, data)
-    build_index(data, data / "index.json")
-    _, report = build_index(data, data / "index.json")
+    build_index(data, data / "index.sqlite")
+    _, report = build_index(data, data / "index.sqlite")
     assert report.articles == 2 and report.skipped == [] and report.reused == 2
 
 
 def test_empty_data_folder_gives_an_empty_index(tmp_path):
     (tmp_path / "articles").mkdir()
-    index, report = build_index(tmp_path / "articles", tmp_path / "index.json")
+    index, report = build_index(tmp_path / "articles", tmp_path / "index.sqlite")
     assert report.articles == 0 and report.passages == 0
-    assert Searcher(load_index(tmp_path / "index.json")).search("服务站") == []
+    assert Searcher(load_index(tmp_path / "index.sqlite")).search("服务站") == []
 
 
 # ------------------------------------------------------------------ BM25 pitfalls
@@ -339,26 +340,39 @@ def engine(request):
     return request.param
 
 
+def searcher_for(index: CorpusIndex | StoredIndex, engine: str) -> Searcher:
+    """`engine` over `index`: "stored" reads it saved to a file, the others read it in memory."""
+    if engine == "stored":
+        if isinstance(index, CorpusIndex):
+            path = Path(tempfile.mkdtemp(prefix="qabot-stored-")) / "index.sqlite"
+            save_index(index, path)
+            index = load_index(path)
+        return Searcher(index)
+    if isinstance(index, StoredIndex):
+        index = index.in_memory()
+    return Searcher(index, engine=engine)
+
+
 def test_empty_corpus_gives_no_results(engine):
-    searcher = Searcher(make_index(), engine=engine)
+    searcher = searcher_for(make_index(), engine)
     assert searcher.search("哈密有多少个服务站") == []
     assert searcher.search("") == []
 
 
 def test_corpus_without_tokens_gives_no_results(engine):
-    searcher = Searcher(make_index("。", "的"), engine=engine)
+    searcher = searcher_for(make_index("。", "的"), engine)
     assert searcher.search("服务站") == []
 
 
 def test_single_passage_corpus_finds_its_passage(engine):
-    searcher = Searcher(make_index("哈密市建成285个服务站。"), engine=engine)
+    searcher = searcher_for(make_index("哈密市建成285个服务站。"), engine)
     hits = searcher.search("哈密服务站")
     assert len(hits) == 1 and hits[0].score > 0
     assert searcher.search("张掖") == []
 
 
 def test_two_passage_corpus_ranks_the_matching_one_first(engine):
-    searcher = Searcher(make_index("哈密有285个服务站。", "张掖有963个服务站。"), engine=engine)
+    searcher = searcher_for(make_index("哈密有285个服务站。", "张掖有963个服务站。"), engine)
     hits = searcher.search("哈密服务站")
     assert hits[0].passage.text.startswith("哈密") and hits[0].score > 0
     assert all(h.score > 0 for h in hits)
@@ -368,7 +382,7 @@ def test_two_passage_corpus_ranks_the_matching_one_first(engine):
 
 def test_term_in_every_passage_still_ranks_and_scores_positive(engine):
     texts = ["哈密建成285个服务站。", "哈密投入5.6亿元。", "哈密划拨5.4万亩土地。"]
-    searcher = Searcher(make_index(*texts), engine=engine)
+    searcher = searcher_for(make_index(*texts), engine)
     hits = searcher.search("哈密", top_k=5)
     assert len(hits) == 3 and all(h.score > 0 for h in hits)
     best = searcher.search("哈密5.6亿元", top_k=5)
@@ -377,14 +391,14 @@ def test_term_in_every_passage_still_ranks_and_scores_positive(engine):
 
 def test_passages_scoring_zero_are_not_returned(engine):
     texts = ["哈密建成285个服务站。", "张掖投入1.6亿元。", "伊吾县烈士陵园。", "巴里坤湖畔。"]
-    searcher = Searcher(make_index(*texts), engine=engine)
+    searcher = searcher_for(make_index(*texts), engine)
     hits = searcher.search("服务站", top_k=10)
     assert [h.passage.text for h in hits] == ["哈密建成285个服务站。"]
     assert searcher.search("上海迪士尼", top_k=10) == []
 
 
 def test_top_k_is_respected_and_ranked(engine, seed_index):
-    searcher = Searcher(load_index(seed_index), engine=engine)
+    searcher = searcher_for(load_index(seed_index), engine)
     hits = searcher.search("双拥工作", top_k=3)
     assert len(hits) == 3
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
@@ -396,7 +410,7 @@ def test_engines_agree_on_the_seed_index(seed_index, query):
     index = load_index(seed_index)
     results = {
         engine: [
-            (h.passage_id, round(h.score, 9)) for h in Searcher(index, engine=engine).search(query)
+            (h.passage_id, round(h.score, 9)) for h in searcher_for(index, engine).search(query)
         ]
         for engine in ENGINES
     }
@@ -412,7 +426,7 @@ def test_many_new_files_are_read_on_every_core_into_the_same_index(seed_dir, tmp
         text = NEW_ARTICLE.replace("青山县", f"青山{number}县").replace("128", str(100 + number))
         (data / f"qingshan-{number}.txt").write_text(text, encoding="utf-8")
     (data / "broken.html").write_bytes(b"\x00\x01 not an article")
-    alone, alone_report = build_index(data, tmp_path / "alone.json")
+    alone, alone_report = build_index(data, tmp_path / "alone.sqlite")
     pools = []
 
     class CountedPool(build_module.ProcessPoolExecutor):
@@ -424,7 +438,7 @@ def test_many_new_files_are_read_on_every_core_into_the_same_index(seed_dir, tmp
     monkeypatch.setattr(build_module, "PARALLEL_FROM_FILES", 2)
     monkeypatch.setattr(build_module, "MAX_WORKERS", 2)
     monkeypatch.setattr(build_module.os, "cpu_count", lambda: 2)
-    pooled, pooled_report = build_index(data, tmp_path / "pooled.json")
+    pooled, pooled_report = build_index(data, tmp_path / "pooled.sqlite")
     assert len(pools) == (1 if threading.active_count() == 1 else 0)
     assert pooled_report.read == alone_report.read == 8
     assert pooled_report.skipped == alone_report.skipped and pooled_report.skipped

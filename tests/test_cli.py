@@ -76,7 +76,7 @@ def workspace(seed_dir, tmp_path):
     """A private data folder with the seed articles and where its index goes."""
     data = tmp_path / "articles"
     shutil.copytree(seed_dir, data)
-    return data, tmp_path / "index.json"
+    return data, tmp_path / "index.sqlite"
 
 
 # ------------------------------------------------------------------ the real script
@@ -144,9 +144,9 @@ def test_ask_dash_json_lines_in_order(seed_index, tmp_path):
 
 
 def test_bad_index_is_one_line_on_stderr_with_status_2(tmp_path):
-    (tmp_path / "index.json").write_text('{"format": "qabot-index", "vers', encoding="utf-8")
+    (tmp_path / "index.sqlite").write_text('{"format": "qabot-index", "vers', encoding="utf-8")
     result = run(
-        "ask", "--index", str(tmp_path / "index.json"), "哈密有多少个服务站?", cwd=tmp_path
+        "ask", "--index", str(tmp_path / "index.sqlite"), "哈密有多少个服务站?", cwd=tmp_path
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -178,7 +178,7 @@ def test_index_build_unwritable_index_is_one_line_error(capsys, workspace):
     status, out, err = cli(capsys, "index", "build", "--data-dir", str(data), "--index", str(index))
     assert status == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "index.json" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "index.sqlite" in lines[0]
 
 
 def test_invalid_setting_is_one_line_error(capsys, monkeypatch, seed_index):
@@ -214,7 +214,7 @@ def test_index_add_copies_the_file_and_updates_the_index(capsys, workspace, tmp_
 def test_index_add_creates_the_data_folder(capsys, tmp_path):
     article = tmp_path / "qingshan.md"
     article.write_text("# 青山县双拥工作综述\n\n" + NEW_ARTICLE.split("\n", 1)[1], encoding="utf-8")
-    data, index = tmp_path / "new-data", tmp_path / "index.json"
+    data, index = tmp_path / "new-data", tmp_path / "index.sqlite"
     status, out, err = cli(
         capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index)
     )
@@ -289,7 +289,7 @@ def test_sources_list_titles_dates_and_passage_counts(capsys, seed_index):
 
 def test_sources_of_an_empty_index(capsys, tmp_path):
     (tmp_path / "articles").mkdir()
-    index = tmp_path / "index.json"
+    index = tmp_path / "index.sqlite"
     cli(capsys, "index", "build", "--data-dir", str(tmp_path / "articles"), "--index", str(index))
     status, out, _ = cli(capsys, "sources", "--index", str(index))
     assert status == 0 and "no articles" in out

@@ -33,7 +33,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     for article in (REPO / "data" / "articles").iterdir():
         shutil.copy(article, data / article.name)
     (data / "mianyang.txt").write_bytes(MIANYANG_BIG5.encode("big5"))
-    index, report = build_index(data, tmp_path_factory.mktemp("index") / "index.json")
+    index, report = build_index(data, tmp_path_factory.mktemp("index") / "index.sqlite")
     assert report.articles == 3 and not report.skipped
     return Answerer(index)
 
@@ -206,7 +206,7 @@ def test_names_are_read_at_build_time_so_answering_never_imports_pypinyin(tmp_pa
 
     from index.store import load_index
 
-    index_path = tmp_path / "index.json"
+    index_path = tmp_path / "index.sqlite"
     build_index(REPO / "data" / "articles", index_path)
     readings = load_index(index_path).name_readings
     assert readings["哈密"] == "hami" and readings["张掖"] == "zhangye"

@@ -77,7 +77,7 @@ def test_a_place_asked_with_a_suffix_the_article_does_not_write(tmp_path):
         "招募志愿者3000名。延安投入资金8000万元用于服务站建设。\n",
         encoding="utf-8",
     )
-    index, _ = build_index(data, tmp_path / "index.json")
+    index, _ = build_index(data, tmp_path / "index.sqlite")
     answerer = Answerer(index)
     assert answerer.answer("延安市有多少个退役军人服务站?").answer == "1200个"
     assert answerer.answer("延安市投入了多少资金?").answer == "8000万元"
@@ -92,7 +92,7 @@ def _answerer_over(names: list[str], tmp: Path) -> Answerer:
     data.mkdir()
     for name in names:
         (data / name).write_bytes((NEWS_ARTICLES / name).read_bytes())
-    index, _ = build_index(data, tmp / "index.json")
+    index, _ = build_index(data, tmp / "index.sqlite")
     return Answerer(index)
 
 

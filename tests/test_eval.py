@@ -84,7 +84,7 @@ def rows(output: str) -> dict[str, list[str]]:
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from index.build import build_index
 
-    path = tmp_path_factory.mktemp("index") / "index.json"
+    path = tmp_path_factory.mktemp("index") / "index.sqlite"
     build_index(REPO / "data" / "articles", path)
     return path
 

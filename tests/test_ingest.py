@@ -307,7 +307,7 @@ def traditional_index(tmp_path_factory):
     data = tmp_path_factory.mktemp("big5-articles")
     (data / "baisha.txt").write_bytes(TRADITIONAL.encode("big5"))
     (data / "qingshan.txt").write_bytes(SIMPLIFIED.encode("gbk"))
-    path = tmp_path_factory.mktemp("big5-index") / "index.json"
+    path = tmp_path_factory.mktemp("big5-index") / "index.sqlite"
     _, report = build_index(data, path)
     assert report.articles == 2 and not report.skipped
     return load_index(path)

@@ -168,9 +168,9 @@ def builds(tmp_path_factory):
     clean_data = write_corpus(clean_root, with_junk=False)
     junk_data = write_corpus(junk_root, with_junk=True)
     try:
-        clean = build_index(clean_data, clean_root / "index.json")
-        junk = build_index(junk_data, junk_root / "index.json")
-        yield clean, junk, junk_data, junk_root / "index.json"
+        clean = build_index(clean_data, clean_root / "index.sqlite")
+        junk = build_index(junk_data, junk_root / "index.sqlite")
+        yield clean, junk, junk_data, junk_root / "index.sqlite"
     finally:
         remove_tree(clean_root)
         remove_tree(junk_root)
@@ -231,7 +231,7 @@ def test_the_cli_reports_the_junk_and_builds_again_without_rereading(builds):
     assert len(skipped) == len(lines) - 1
     assert len(skipped) == len(JUNK) + sum(w is not None for w in SKIPPED_SPECIALS.values())
     assert "  skipped latin1 caf\ufffd.txt: file name is not valid UTF-8 (rename the file)" in lines
-    assert content(load_index(index_path)) == content(junk_index)
+    assert content(load_index(index_path).in_memory()) == content(junk_index)
 
 
 def test_a_reader_that_raises_skips_the_file_and_the_build_goes_on(tmp_path, monkeypatch):
@@ -247,7 +247,7 @@ def test_a_reader_that_raises_skips_the_file_and_the_build_goes_on(tmp_path, mon
         return real(path, data_dir)
 
     monkeypatch.setattr(build_module, "read_article", flaky)
-    index, report = build_index(data, tmp_path / "index.json")
+    index, report = build_index(data, tmp_path / "index.sqlite")
     assert [a.path for a in index.articles] == ["b.txt"]
     assert report.skipped == [("a.txt", "cannot read (RecursionError)")]
 

@@ -152,9 +152,9 @@ def test_any_index_survives_a_round_trip(scratch, articles):
         for position, (text, token) in enumerate(passages):
             index.passages.append(Passage(number, position, text, None))
             index.tokens.append([token])
-    path = scratch / "round-trip.json"
+    path = scratch / "round-trip.sqlite"
     save_index(index, path)
-    again = load_index(path)
+    again = load_index(path).in_memory()
     assert (again.articles, again.passages, again.tokens) == (
         index.articles,
         index.passages,
@@ -167,7 +167,7 @@ def answerer(tmp_path_factory) -> Answerer:
     folder = tmp_path_factory.mktemp("seed")
     for name in ("hami-shuangyong-model-city.txt", "zhangye-shuangyong-model-city-2024-08-01.txt"):
         shutil.copy(REPO / "data" / "articles" / name, folder / name)
-    index, _ = build_index(folder, folder / "index.json")
+    index, _ = build_index(folder, folder / "index.sqlite")
     return Answerer(index)
 
 

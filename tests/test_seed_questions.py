@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    index, _ = build_index(REPO / "data" / "articles", tmp_path_factory.mktemp("i") / "index.json")
+    index, _ = build_index(
+        REPO / "data" / "articles", tmp_path_factory.mktemp("i") / "index.sqlite"
+    )
     return Answerer(index)
 
 

@@ -1,11 +1,14 @@
-"""The index file: a round trip keeps everything; a missing, old, corrupt or truncated file is
+"""The index file (SQLite): a round trip keeps everything; a reader keeps the file it opened; a missing, old, corrupt or truncated file is
 reported in one line naming the fix; a save that fails leaves the previous index whole."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -58,34 +61,50 @@ def as_tuple(index: CorpusIndex):
 
 def test_round_trip_keeps_everything(tmp_path):
     index = small_index()
-    path = tmp_path / "nested" / "dir" / "index.json"
+    path = tmp_path / "nested" / "dir" / "index.sqlite"
     save_index(index, path)
-    assert as_tuple(load_index(path)) == as_tuple(index)
+    loaded = load_index(path)
+    assert as_tuple(loaded.in_memory()) == as_tuple(index)
+    assert list(loaded.articles) == index.articles and list(loaded.passages) == index.passages
+    assert [loaded.passages[i] for i in range(3)] == index.passages  # read one by one
+    assert loaded.passages_of(1) == range(2, 3) and loaded.passage_counts() == [2, 1]
 
 
 def test_round_trip_of_the_seed_index(seed_index, tmp_path):
-    index = load_index(seed_index)
-    copy = tmp_path / "copy.json"
+    index = load_index(seed_index).in_memory()
+    copy = tmp_path / "copy.sqlite"
     save_index(index, copy)
-    again = load_index(copy)
+    again = load_index(copy).in_memory()
     assert as_tuple(again) == as_tuple(index)
     assert len(again.articles) == 2 and len(again.passages) > 20
 
 
-def test_index_file_is_readable_json_not_pickle(tmp_path):
-    path = tmp_path / "index.json"
+def test_index_file_is_sqlite_not_pickle(tmp_path):
+    path = tmp_path / "index.sqlite"
     save_index(small_index(), path)
-    text = path.read_text(encoding="utf-8")
-    document = json.loads(text)
-    assert document["format"] == "qabot-index" and document["version"] == INDEX_VERSION
-    assert "285个服务站" in text  # Chinese stored as itself, not \\u escapes
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM meta"))
+        texts = [t for (t,) in connection.execute("SELECT text FROM passages")]
+    assert meta["format"] == "qabot-index" and meta["version"] == str(INDEX_VERSION)
+    assert "全市建成4个退役军人服务中心、285个服务站。" in texts  # text stored as itself
 
 
 def test_save_leaves_no_temporary_files(tmp_path):
-    path = tmp_path / "index.json"
+    path = tmp_path / "index.sqlite"
     save_index(small_index(), path)
     save_index(small_index(), path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite"]
+
+
+def test_a_reader_keeps_the_index_it_opened_while_a_new_one_replaces_it(tmp_path):
+    path = tmp_path / "index.sqlite"
+    save_index(small_index(), path)
+    reader = load_index(path)
+    changed = small_index()
+    changed.passages[2] = Passage(1, 0, "改过的段落。", None)
+    save_index(changed, path)
+    assert reader.passages[2].text.startswith("投入资金1.6亿元")  # the file it opened
+    assert load_index(path).passages[2].text == "改过的段落。"
 
 
 # ------------------------------------------------------------------ unusable index files
@@ -99,72 +118,102 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def document(**changes) -> str:
-    base = json.loads(json.dumps(small_index().to_json()))
-    base.update(changes)
-    return json.dumps(base, ensure_ascii=False)
+def altered(sql: str) -> bytes:
+    """The bytes of a valid small index after running `sql` on it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "index.sqlite"
+        save_index(small_index(), path)
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.executescript(sql)
+        return path.read_bytes()
 
 
+def other_database() -> bytes:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "other.sqlite"
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.executescript(
+                "CREATE TABLE hello (world TEXT); INSERT INTO hello VALUES ('x');"
+            )
+        return path.read_bytes()
+
+
+OLD_JSON_INDEX = json.dumps(
+    {"format": "qabot-index", "version": 1, "analyzer": "x", "articles": []}
+)
 BAD_INDEXES = {
     "empty": "",
-    "garbage": "this is not json at all",
+    "garbage": "this is not an index at all",
     "binary": bytes(range(256)),
-    "not-an-object": "[1, 2, 3]",
-    "other-json": '{"hello": "world"}',
-    "old-version": document(version=0),
-    "newer-version": document(version=INDEX_VERSION + 1),
-    "no-version": document(version=None),
-    "articles-missing": json.dumps(
-        {"format": "qabot-index", "version": INDEX_VERSION, "analyzer": "x"}
+    "json": '{"hello": "world"}',
+    "old-json-index": OLD_JSON_INDEX,
+    "other-database": other_database(),
+    "old-version": altered("UPDATE meta SET value = '0' WHERE key = 'version'"),
+    "newer-version": altered(
+        f"UPDATE meta SET value = '{INDEX_VERSION + 1}' WHERE key = 'version'"
     ),
-    "articles-wrong-type": document(articles="nope"),
-    "tokens-wrong-type": document(
-        articles=[
-            {
-                "path": "a.txt",
-                "sha256": "0",
-                "title": "t",
-                "passages": [{"text": "x", "heading": None, "tokens": [1, 2]}],
-            }
-        ]
-    ),
+    "no-version": altered("DELETE FROM meta WHERE key = 'version'"),
+    "articles-missing": altered("DROP TABLE articles"),
+    "other-byte-order": altered("UPDATE meta SET value = 'middle' WHERE key = 'byteorder'"),
 }
 
 
 @pytest.mark.parametrize("content", BAD_INDEXES.values(), ids=BAD_INDEXES.keys())
 def test_bad_index_is_unavailable_with_the_fix(tmp_path, content):
-    path = write(tmp_path / "index.json", content)
+    path = write(tmp_path / "index.sqlite", content)
     with pytest.raises(IndexUnavailable) as caught:
         load_index(path)
     message = str(caught.value)
-    assert FIX in message and "index.json" in message
+    assert FIX in message and "index.sqlite" in message
     assert "\n" not in message
 
 
-def test_version_mismatch_says_which_versions(tmp_path):
-    path = write(tmp_path / "index.json", document(version=INDEX_VERSION + 1))
-    with pytest.raises(IndexUnavailable, match=f"version {INDEX_VERSION + 1}"):
+@pytest.mark.parametrize("version", [1, INDEX_VERSION + 1])
+def test_version_mismatch_says_which_versions(tmp_path, version):
+    content = (
+        OLD_JSON_INDEX
+        if version == 1
+        else altered(f"UPDATE meta SET value = '{version}' WHERE key = 'version'")
+    )
+    path = write(tmp_path / "index.sqlite", content)
+    with pytest.raises(
+        IndexUnavailable, match=f"version {version}, this qabot reads version {INDEX_VERSION}"
+    ):
         load_index(path)
 
 
 def test_truncated_index_is_unavailable(seed_index, tmp_path):
     data = seed_index.read_bytes()
     for cut in (len(data) // 2, len(data) - 1, 10):
-        path = write(tmp_path / f"cut-{cut}.json", data[:cut])
+        path = write(tmp_path / f"cut-{cut}.sqlite", data[:cut])
         with pytest.raises(IndexUnavailable, match=FIX):
             load_index(path)
 
 
+def test_damage_found_while_reading_is_reported_with_the_fix(seed_index, tmp_path):
+    """Opening reads no passage, so damage inside the file shows when a question reads it:
+    then it is the same one-line `IndexUnavailable`, never another error."""
+    from bot.qa.answerer import Answerer
+
+    data = bytearray(seed_index.read_bytes())
+    page = 4096
+    for start in range(page, len(data) - page, page):  # every page but the header
+        data[start : start + page] = bytes([0xA5]) * page
+    path = write(tmp_path / "damaged.sqlite", bytes(data))
+    with pytest.raises(IndexUnavailable, match=FIX):
+        Answerer(load_index(path)).answer("哈密有多少个服务站?")
+
+
 def test_missing_index_is_unavailable(tmp_path):
     with pytest.raises(IndexUnavailable) as caught:
-        load_index(tmp_path / "never-built.json")
-    assert FIX in str(caught.value) and "never-built.json" in str(caught.value)
+        load_index(tmp_path / "never-built.sqlite")
+    assert FIX in str(caught.value) and "never-built.sqlite" in str(caught.value)
 
 
 def test_directory_in_place_of_the_index_is_unavailable(tmp_path):
-    (tmp_path / "index.json").mkdir()
+    (tmp_path / "index.sqlite").mkdir()
     with pytest.raises(IndexUnavailable, match=FIX):
-        load_index(tmp_path / "index.json")
+        load_index(tmp_path / "index.sqlite")
 
 
 COMMANDS = [
@@ -179,7 +228,7 @@ COMMANDS = [
 @pytest.mark.parametrize("case", ["missing", "garbage", "truncated", "newer-version"])
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
 def test_cli_reports_a_bad_index_in_one_line(tmp_path, capsys, seed_index, case, command):
-    path = tmp_path / "index.json"
+    path = tmp_path / "index.sqlite"
     if case == "truncated":
         write(path, seed_index.read_bytes()[:1000])
     elif case != "missing":
@@ -198,7 +247,7 @@ def test_cli_reports_a_bad_index_in_one_line(tmp_path, capsys, seed_index, case,
 
 @pytest.fixture
 def existing_index(tmp_path) -> Path:
-    path = tmp_path / "store" / "index.json"
+    path = tmp_path / "store" / "index.sqlite"
     save_index(small_index(), path)
     return path
 
@@ -221,39 +270,31 @@ def test_failed_save_leaves_the_old_index_whole(existing_index, monkeypatch, tar
     monkeypatch.undo()
     assert existing_index.read_bytes() == before
     assert load_index(existing_index).articles[0].title == "双拥花开哈密城"
-    assert [p.name for p in existing_index.parent.iterdir()] == ["index.json"]
+    assert [p.name for p in existing_index.parent.iterdir()] == ["index.sqlite"]
 
 
 def test_failed_write_midway_leaves_the_old_index_whole(existing_index, monkeypatch):
     before = existing_index.read_bytes()
-    real_fdopen = os.fdopen
 
-    class HalfWriter:
-        def __init__(self, stream):
-            self.stream = stream
+    def disk_fills_up(*args, **kwargs):
+        def rows():
+            yield "哈密", 1.0, b"\0\0\0\0", b"\0" * 8
+            raise sqlite3.OperationalError("database or disk is full")
 
-        def __enter__(self):
-            return self
+        return 0.0, rows()
 
-        def __exit__(self, *exc):
-            self.stream.close()
-
-        def write(self, text):
-            self.stream.write(text[: len(text) // 2])
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("index.store.os.fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
-    with pytest.raises((OSError, IndexUnavailable)):
+    monkeypatch.setattr("index.bm25.term_postings", disk_fills_up)
+    with pytest.raises(IndexUnavailable, match="disk is full"):
         save_index(small_index(), existing_index)
     monkeypatch.undo()
     assert existing_index.read_bytes() == before
-    assert [p.name for p in existing_index.parent.iterdir()] == ["index.json"]
+    assert [p.name for p in existing_index.parent.iterdir()] == ["index.sqlite"]
 
 
 def test_build_that_cannot_save_keeps_the_old_index(seed_dir, tmp_path, monkeypatch):
     data = tmp_path / "articles"
     shutil.copytree(seed_dir, data)
-    path = tmp_path / "index.json"
+    path = tmp_path / "index.sqlite"
     build_index(data, path)
     before = path.read_bytes()
     (data / "extra.txt").write_text(
@@ -269,10 +310,10 @@ def test_build_that_cannot_save_keeps_the_old_index(seed_dir, tmp_path, monkeypa
 
 
 def test_unwritable_index_path_is_reported_with_the_fix(tmp_path):
-    (tmp_path / "index.json").mkdir()  # a folder where the file should go
+    (tmp_path / "index.sqlite").mkdir()  # a folder where the file should go
     with pytest.raises(IndexUnavailable) as caught:
-        save_index(small_index(), tmp_path / "index.json")
+        save_index(small_index(), tmp_path / "index.sqlite")
     assert isinstance(caught.value, OSError)  # callers that handle OSError still do
     message = str(caught.value)
-    assert "index.json" in message and "--index" in message and "\n" not in message
-    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]
+    assert "index.sqlite" in message and "--index" in message and "\n" not in message
+    assert [p.name for p in tmp_path.iterdir()] == ["index.sqlite"]

@@ -17,9 +17,8 @@ from bot.qa.lexicon import Lexicon, place_within
 from bot.qa.question import Language, Question, QuestionReader, Term, clean_question
 from bot.qa.result import Alternative, Answer, Citation, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
-from index.analyzer import normalize
 from index.search import Hit, Searcher
-from index.store import CorpusIndex, index_vocabulary
+from index.store import IndexReader
 
 RETRIEVED_PASSAGES = 20  # passages whose spans become candidates
 MAX_ALTERNATIVES = 3
@@ -60,15 +59,14 @@ class Answerer:
     """Answers questions from one index with the learned scorer."""
 
     def __init__(
-        self, index: CorpusIndex, searcher: Searcher | None = None, scorer: Scorer | None = None
+        self, index: IndexReader, searcher: Searcher | None = None, scorer: Scorer | None = None
     ):
         self.index = index
         self.searcher = searcher or Searcher(index)
         self.scorer = scorer or load_scorer()
         self._lexicon: Lexicon | None = None
         self._articles: dict[int, ArticleView] = {}
-        self._mentioned: str | None = None
-        self._naming: dict[str, set[int]] = {}
+        self._naming: dict[tuple[str, bool], set[int]] = {}
         self.reader = QuestionReader(
             self.searcher.idf, self.searcher.max_idf, lambda: self.lexicon, self.scorer.kind_prior
         )
@@ -77,17 +75,13 @@ class Answerer:
     def lexicon(self) -> Lexicon:
         """English -> Chinese for this index (built on the first English question)."""
         if self._lexicon is None:
-            self._lexicon = Lexicon(index_vocabulary(self.index), self.index.name_readings)
+            self._lexicon = Lexicon(self.index.vocabulary(), self.index.name_readings)
         return self._lexicon
 
     def article_view(self, number: int) -> ArticleView:
         if number not in self._articles:
-            record = self.index.articles[number]
-            ids = self.index.passages_of(number)
-            body = "\n".join(normalize(self.index.passages[i].text) for i in ids)
-            self._articles[number] = ArticleView(
-                normalize(record.title + " " + (record.source or "")), body, len(ids)
-            )
+            title, body = self.index.folded_article(number)
+            self._articles[number] = ArticleView(title, body, len(self.index.passages_of(number)))
         return self._articles[number]
 
     # ------------------------------------------------------------ answering
@@ -148,20 +142,13 @@ class Answerer:
         elsewhere = [h for h in hits if h.passage_id not in seen][:ELSEWHERE_PASSAGES]
         return local + elsewhere
 
-    def _articles_naming(self, place: Term) -> set[int]:
-        """The articles whose title, source or text writes the place (in any of its forms)."""
-        key = place.text
+    def _articles_naming(self, place: Term, titles_only: bool = False) -> set[int]:
+        """The articles whose title or source (or, unless `titles_only`, text) writes the
+        place in any of its forms."""
+        key = (place.text, titles_only)
         if key not in self._naming:
             forms = [form for form, _ in place.forms]
-            self._naming[key] = {
-                number
-                for number in range(len(self.index.articles))
-                if any(
-                    form in self.article_view(number).title
-                    or form in self.article_view(number).text
-                    for form in forms
-                )
-            }
+            self._naming[key] = self.index.articles_writing(forms, titles_only)
         return self._naming[key]
 
     def answer(self, text: str, top_k: int = 5) -> Answer:
@@ -257,14 +244,10 @@ class Answerer:
             return "not_a_question"
         return "no_match"
 
-    def _is_mentioned(self, place) -> bool:
-        if self._mentioned is None:
-            self._mentioned = "\n".join(
-                self.article_view(i).title for i in range(len(self.index.articles))
-            )
-        return any(
-            self.searcher.idf(form) is not None or form in self._mentioned
-            for form, _ in place.forms
+    def _is_mentioned(self, place: Term) -> bool:
+        """A passage has one of the place's forms as a word, or a title or source writes it."""
+        return any(self.searcher.idf(form) is not None for form, _ in place.forms) or bool(
+            self._articles_naming(place, titles_only=True)
         )
 
     def _alternatives(self, best: Scored, scored: list[Scored]) -> list[Alternative]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from index.analyzer import normalize
 from index.build import build_index
 from index.ingest import strip_pinyin_glosses
-from index.store import CorpusIndex
+from index.store import StoredIndex, load_index
 
 EVAL_DIR = Path("data/eval")
 NEWS_DIR = EVAL_DIR / "news"
@@ -132,13 +132,14 @@ def public_set(name: str, root: Path = Path("."), cache: Path = CACHE) -> Questi
     return QuestionSet(name, folder, tuple(cases))
 
 
-def index_of(question_set: QuestionSet, cache: Path = CACHE) -> CorpusIndex:
-    """The set's articles as an index of their own, built incrementally under `cache`."""
+def index_of(question_set: QuestionSet, cache: Path = CACHE) -> StoredIndex:
+    """The set's articles as an index of their own, built incrementally under `cache` and
+    read from there, as `qabot ask` reads its index."""
     digest = hashlib.sha256(str(question_set.articles.resolve()).encode()).hexdigest()[:8]
-    path = cache / f"index-{question_set.articles.name}-{digest}.json"
+    path = cache / f"index-{question_set.articles.name}-{digest}.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
-    index, _ = build_index(question_set.articles, path)
-    return index
+    build_index(question_set.articles, path)
+    return load_index(path)
 
 
 def named_sets(name: str, root: Path = Path(".")) -> list[QuestionSet]:
