@@ -45,7 +45,8 @@ MB = 1024 * 1024
 
 
 def _read_chunk(job: tuple[str, list[tuple[int, str]]]) -> list[dict]:
-    """Ingest, split and tokenise some generated article files (runs in a worker process)."""
+    """Ingest, split, tokenise and tag some generated article files (in a worker process)."""
+    from index.analyzer import normalize, word_tags
     from index.build import passage_tokens
     from index.ingest import read_article
     from index.passages import split_article
@@ -66,7 +67,10 @@ def _read_chunk(job: tuple[str, list[tuple[int, str]]]) -> list[dict]:
                     "source": article.source,
                     "author": article.author,
                 },
-                "passages": [[p.article, p.position, p.text, p.heading] for p in passages],
+                "passages": [
+                    [p.article, p.position, p.text, p.heading, word_tags(normalize(p.text))]
+                    for p in passages
+                ],
                 "tokens": [passage_tokens(p) for p in passages],
             }
         )
@@ -82,7 +86,7 @@ def prepare_corpus(passages: int, seed: int, cache_dir: Path, log=print) -> dict
     except ImportError:
         pipeline_version = analyzer_version
     count = math.ceil(passages / PASSAGES_PER_ARTICLE * 1.1) + 2
-    key = f"g{corpus_gen.GENERATOR_VERSION}-s{seed}-a{count}-{pipeline_version()}"
+    key = f"g{corpus_gen.GENERATOR_VERSION}-s{seed}-a{count}-{pipeline_version()}-tagged"
     cache = cache_dir / f"corpus-{key}.json"
     if cache.exists():
         log(f"corpus: {cache} (cached)")

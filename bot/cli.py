@@ -204,7 +204,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     service = _service(_settings(args))
-    service.load()
+    service.load(verify=True)
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask a question about the articles (/help for help, Ctrl-D to quit). 请输入问题：")

@@ -48,11 +48,11 @@ class QAService:
             self._answerer = answerer
         return answerer
 
-    def load(self) -> None:
-        """Open the index now and read it through once, so a missing or corrupt one is
-        reported before any question."""
+    def load(self, verify: bool = False) -> None:
+        """Open the index now, so a missing or corrupt one is reported before any question;
+        `verify` also reads it through once (for long-running processes: the bot, a chat)."""
         index = self.answerer.index
-        if isinstance(index, StoredIndex):
+        if verify and isinstance(index, StoredIndex):
             index.verify()
 
     def ask(self, question: str, top_k: int = 5) -> Answer:

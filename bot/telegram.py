@@ -951,7 +951,7 @@ def run_bot(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     service = QAService(settings.data_dir, settings.index_path)
-    service.load()  # a missing or corrupt index is reported before connecting
+    service.load(verify=True)  # a missing or corrupt index is reported before connecting
     app = build_application(settings, service)
     try:
         if settings.webhook_url:

@@ -538,6 +538,26 @@ def tokenize(text: str) -> list[str]:
     return [t.strip() for t in tokens if t.strip()]
 
 
+def word_tags(normalized: str) -> str:
+    """jieba's part-of-speech reading of a normalised passage, compactly: each word's tag and
+    length, space-separated ("ns 2 v 2 m 4"); the words follow each other without gaps, so
+    the lengths give their offsets. Computed when an index is built, so a question does not
+    tag its passages again (`parse_word_tags`)."""
+    return " ".join(f"{t.flag} {len(t.word)}" for t in pos_tokenizer().cut(normalized))
+
+
+def parse_word_tags(encoded: str) -> list[tuple[int, int, str]]:
+    """(start, end, tag) of each word written by `word_tags`."""
+    parts = encoded.split()
+    words = []
+    position = 0
+    for tag, size in zip(parts[::2], parts[1::2]):  # noqa: B905
+        end = position + int(size)
+        words.append((position, end, tag))
+        position = end
+    return words
+
+
 # jieba's proper-name tags, and the endings a place name may be written with or without
 NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt", "nz", "nrfg"})
 PLACE_SUFFIXES = "市县区省州镇乡村盟旗"

@@ -18,7 +18,7 @@ from pathlib import Path
 from index import figures as figures_module
 from index import ingest as ingest_module
 from index import passages as passages_module
-from index.analyzer import analyzer_version, name_readings, tokenize
+from index.analyzer import analyzer_version, name_readings, normalize, tokenize, word_tags
 from index.ingest import (
     ARTICLE_SUFFIXES,
     MAX_FILE_BYTES,
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PARALLEL_FROM_FILES = 64  # fewer new files are read in this process (no pool to start)
 MAX_WORKERS = 4
 CHUNK_FILES = 8
+PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that its build still runs
 
 
 @dataclass
@@ -130,7 +131,7 @@ class ReadFile:
     """A new article file read, split and tokenised (in a worker process for large builds)."""
 
     metadata: tuple[str, str | None, str | None, str | None]  # title, date, source, author
-    passages: list[tuple[str, str | None]]  # (text, heading) in reading order
+    passages: list[tuple[str, str | None, str]]  # (text, heading, tags) in reading order
     tokens: list[list[str]]
 
 
@@ -147,9 +148,21 @@ def _read_file(path: Path, data_dir: Path) -> ReadFile | str:
         return f"cannot read ({type(exc).__name__})"
     return ReadFile(
         (article.title, article.date, article.source, article.author),
-        [(p.text, p.heading) for p in passages],
+        [(p.text, p.heading, word_tags(normalize(p.text))) for p in passages],
         tokens,
     )
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the build that started it is gone (killed with SIGKILL,
+    it cannot stop its workers, which would otherwise wait for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _read_files(paths: list[Path], data_dir: Path) -> Iterator[ReadFile | str]:
@@ -167,7 +180,12 @@ def _read_files(paths: list[Path], data_dir: Path) -> Iterator[ReadFile | str]:
             yield _read_file(path, data_dir)
         return
     tokenize("预热")  # jieba's dictionary loaded once, before the workers are forked
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         yield from pool.map(_read_file, paths, [data_dir] * len(paths), chunksize=CHUNK_FILES)
     finally:
@@ -268,7 +286,7 @@ def _build(
         if kept is not None and old is not None:
             record = old.articles[kept]
             stored = old.article_passages(kept)
-            passages = [Passage(number, p.position, p.text, p.heading) for p, _ in stored]
+            passages = [Passage(number, p.position, p.text, p.heading, p.tags) for p, _ in stored]
             tokens = [t for _, t in stored]
             report.reused += 1
         else:
@@ -278,8 +296,8 @@ def _build(
                 continue
             record = ArticleRecord(relative, digest, *result.metadata)
             passages = [
-                Passage(number, position, text, heading)
-                for position, (text, heading) in enumerate(result.passages)
+                Passage(number, position, text, heading, tags)
+                for position, (text, heading, tags) in enumerate(result.passages)
             ]
             tokens = result.tokens
             report.read += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.ingest import Article
 
@@ -23,6 +23,8 @@ class Passage:
     position: int  # order of the passage inside its article
     text: str
     heading: str | None = None
+    # its words' part-of-speech tags (`index.analyzer.word_tags`), when read from a saved index
+    tags: str | None = field(default=None, compare=False, repr=False)
 
 
 def split_sentences(paragraph: str) -> list[str]:

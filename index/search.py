@@ -16,6 +16,7 @@ returned; ties are broken by passage number.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -36,9 +37,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 ENGINES = ("auto", "stored", "matrix", "postings", "rank-bm25")
-SMALL_QUERY_POSTINGS = (
-    2_000  # up to here a stored index's query is added up in plain Python (no numpy)
-)
+SMALL_QUERY_POSTINGS = 2_000  # up to here a stored index's query is added up in Python
+WITHOUT_NUMPY_POSTINGS = 300_000  # and up to here when numpy is not imported yet
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ class Searcher:
             raise ValueError(f"engine {engine!r} does not fit a {type(index).__name__}")
         self.engine = engine
         self.small_query_postings = SMALL_QUERY_POSTINGS
+        self.without_numpy_postings = WITHOUT_NUMPY_POSTINGS
         if isinstance(index, CorpusIndex) and any(index.tokens):
             if engine == "matrix":
                 self.bm25 = BM25Matrix(index.tokens, k1=k1, b=b, epsilon=epsilon)
@@ -159,7 +160,7 @@ class Searcher:
         accumulated: dict[int, float] | None = None
         if self._stored is not None:
             postings = self._stored_postings(query_tokens)
-            if sum(len(docs) for docs, _ in postings) <= self.small_query_postings:
+            if self._in_python(sum(len(docs) for docs, _ in postings)):
                 accumulated = {}
                 get = accumulated.get
                 for docs, contributions in postings:
@@ -190,6 +191,14 @@ class Searcher:
             candidates = candidates[np.isin(owners, wanted)]
         ids, values = select_top(scores, top_k, candidates)
         return [Hit(i, passages[i], s) for i, s in zip(ids, values, strict=True)]
+
+    def _in_python(self, postings: int) -> bool:
+        """Add up a stored query in plain Python: for few postings, and, in a process that
+        has not imported numpy (a one-off `qabot ask`), for up to a few hundred thousand,
+        where importing numpy would cost more than the additions."""
+        if postings <= self.small_query_postings:
+            return True
+        return "numpy" not in sys.modules and postings <= self.without_numpy_postings
 
     def _article_finder(self):
         """passage number -> article number, by the articles' first passages."""

@@ -11,7 +11,9 @@ Tables (``meta`` holds ``format`` = ``qabot-index`` and ``version`` = `INDEX_VER
     meta(key, value)              format, version, analyzer, created, byte order, counts, max_idf
     articles(number, path, sha256, title, date, source, author, first_passage, passages,
              normalized_title)    normalized_title: title and source, width, script and case folded
-    passages(id, article, position, text, heading, normalized, tokens)
+    passages(id, article, position, text, heading, normalized, tags, tokens)
+                                  normalized: the text width, script and case folded; tags:
+                                  its words' part-of-speech tags (`index.analyzer.word_tags`);
                                   tokens: a JSON list, read only by the next incremental build
     terms(id, term, idf, docs, scores)
                                   BM25 per term, precomputed (`index.bm25`): the passages
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +65,7 @@ OPEN_ATTEMPTS = 5  # a file replaced while it is opened is opened again, this ma
 TEXT, OPTIONAL_TEXT, NUMBER = (str,), (str, type(None)), (int,)
 ARTICLE_TYPES = (TEXT, TEXT, TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, NUMBER, NUMBER)
 PASSAGE_TYPES = (NUMBER, NUMBER, TEXT, OPTIONAL_TEXT)
+TAGGED_TYPES = (*PASSAGE_TYPES, TEXT)
 TABLES = {"meta", "articles", "passages", "terms", "title_terms", "name_readings"}
 
 
@@ -127,6 +131,7 @@ class CorpusIndex:
     name_readings: dict[str, str] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False, compare=False)
     _normalized: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    _term_articles: dict[str, set[int]] | None = field(default=None, repr=False, compare=False)
 
     def passages_of(self, article: int) -> range:
         """Numbers of an article's passages (they are stored together, in reading order)."""
@@ -157,14 +162,22 @@ class CorpusIndex:
         return {t for tokens in self.tokens for t in tokens} | set(title_terms(self.articles))
 
     def articles_writing(self, forms: Iterable[str], titles_only: bool = False) -> set[int]:
-        """The articles whose title or source (or, unless `titles_only`, text) writes one of
-        `forms`, compared width, script and case folded."""
-        forms = [f for f in forms if f]
-        found = set()
-        for number in range(len(self.articles)):
-            title, text = self.folded_article(number)
-            if any(f in title or (not titles_only and f in text) for f in forms):
-                found.add(number)
+        """The articles whose title or source writes one of `forms` (compared width, script and
+        case folded), or, unless `titles_only`, one of whose passages has one as a token."""
+        forms = {f for f in forms if f}
+        found = {
+            n
+            for n in range(len(self.articles))
+            if any(f in self.folded_article(n)[0] for f in forms)
+        }
+        if not titles_only:
+            if self._term_articles is None:
+                self._term_articles = {}
+                for passage, tokens in zip(self.passages, self.tokens, strict=True):
+                    for token in tokens:
+                        self._term_articles.setdefault(token, set()).add(passage.article)
+            for form in forms:
+                found |= self._term_articles.get(form, set())
         return found
 
     def folded_article(self, number: int) -> tuple[str, str]:
@@ -292,11 +305,11 @@ class StoredIndex:
             self._passages.move_to_end(number)
             return cached
         rows = self._rows(
-            "SELECT article, position, text, heading FROM passages WHERE id = ?", (number,)
+            "SELECT article, position, text, heading, tags FROM passages WHERE id = ?", (number,)
         )
         if not rows:
             raise IndexError(number)
-        passage = self._passages[number] = Passage(*self._checked(rows[0], PASSAGE_TYPES))
+        passage = self._passages[number] = Passage(*self._checked(rows[0], TAGGED_TYPES))
         if len(self._passages) > CACHED_PASSAGES:
             self._passages.popitem(last=False)
         return passage
@@ -329,12 +342,12 @@ class StoredIndex:
         """An article's passages with their tokens (what an incremental build reuses)."""
         ids = self.passages_of(article)
         rows = self._rows(
-            "SELECT article, position, text, heading, tokens FROM passages "
+            "SELECT article, position, text, heading, tags, tokens FROM passages "
             "WHERE id >= ? AND id < ? ORDER BY id",
             (ids.start, ids.stop),
         )
         return [
-            (Passage(*self._checked(row[:4], PASSAGE_TYPES)), json.loads(row[4])) for row in rows
+            (Passage(*self._checked(row[:5], TAGGED_TYPES)), json.loads(row[5])) for row in rows
         ]
 
     def in_memory(self) -> CorpusIndex:
@@ -346,32 +359,26 @@ class StoredIndex:
             name_readings=dict(self.name_readings),
         )
         rows = self._rows(
-            "SELECT article, position, text, heading, tokens FROM passages ORDER BY id"
+            "SELECT article, position, text, heading, tags, tokens FROM passages ORDER BY id"
         )
         for *passage, tokens in rows:
-            index.passages.append(Passage(*self._checked(passage, PASSAGE_TYPES)))
+            index.passages.append(Passage(*self._checked(passage, TAGGED_TYPES)))
             index.tokens.append(json.loads(tokens))
         return index
 
     def articles_writing(self, forms: Iterable[str], titles_only: bool = False) -> set[int]:
-        """The articles whose title or source (or, unless `titles_only`, text) writes one of
-        `forms`, compared width, script and case folded."""
+        """The articles whose title or source writes one of `forms` (compared width, script and
+        case folded), or, unless `titles_only`, one of whose passages has one as a token."""
         found: set[int] = set()
+        starts = None if titles_only else self.article_starts()
         for form in {f for f in forms if f}:
-            found.update(
-                n
-                for (n,) in self._rows(
-                    "SELECT number FROM articles WHERE instr(normalized_title, ?) > 0", (form,)
-                )
+            rows = self._rows(
+                "SELECT number FROM articles WHERE instr(normalized_title, ?) > 0", (form,)
             )
-            if not titles_only:
-                found.update(
-                    n
-                    for (n,) in self._rows(
-                        "SELECT DISTINCT article FROM passages WHERE instr(normalized, ?) > 0",
-                        (form,),
-                    )
-                )
+            found.update(n for (n,) in rows)
+            postings = None if starts is None else self.postings(form)
+            if postings is not None:
+                found.update(bisect_right(starts, passage) - 1 for passage in postings[1])
         return found
 
     def folded_article(self, number: int) -> tuple[str, str]:
@@ -614,7 +621,7 @@ def _write_atomically(index: CorpusIndex, path: Path) -> None:
 
 def _write_tables(index: CorpusIndex, temporary: Path) -> None:
     """Fill the (empty) temporary file with the index's tables."""
-    from index.analyzer import normalize
+    from index.analyzer import normalize, word_tags
     from index.bm25 import term_postings
 
     connection = sqlite3.connect(temporary)
@@ -645,7 +652,7 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
             ),
         )
         connection.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     n,
@@ -653,10 +660,12 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
                     p.position,
                     p.text,
                     p.heading,
-                    normalize(p.text),
+                    normalized,
+                    p.tags if p.tags is not None else word_tags(normalized),
                     json.dumps(tokens, ensure_ascii=False),
                 )
                 for n, (p, tokens) in enumerate(zip(index.passages, index.tokens, strict=True))
+                for normalized in [normalize(p.text)]
             ),
         )
         idfs = [1.0]  # the largest IDF of an empty index
@@ -702,7 +711,7 @@ SELECT (SELECT count(*) FROM articles WHERE typeof(path) != 'text' OR typeof(sha
      + (SELECT count(*) FROM passages WHERE typeof(article) != 'integer'
         OR typeof(position) != 'integer' OR typeof(text) != 'text'
         OR typeof(heading) NOT IN ('text', 'null') OR typeof(normalized) != 'text'
-        OR typeof(tokens) != 'text')
+        OR typeof(tags) != 'text' OR typeof(tokens) != 'text')
 """
 
 SCHEMA = """
@@ -713,7 +722,8 @@ CREATE TABLE articles (
     passages INTEGER NOT NULL, normalized_title TEXT NOT NULL);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, article INTEGER NOT NULL, position INTEGER NOT NULL,
-    text TEXT NOT NULL, heading TEXT, normalized TEXT NOT NULL, tokens TEXT NOT NULL);
+    text TEXT NOT NULL, heading TEXT, normalized TEXT NOT NULL, tags TEXT NOT NULL,
+    tokens TEXT NOT NULL);
 CREATE TABLE terms (
     id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, idf REAL NOT NULL,
     docs BLOB NOT NULL, scores BLOB NOT NULL);

@@ -70,6 +70,19 @@ def qabot(
 # ------------------------------------------------------------------ a rebuild killed midway
 
 
+def builds_running(index_path: Path) -> list[int]:
+    """Processes of `qabot index build ... --index index_path` still alive (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"build" in command and str(index_path).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
 def test_a_rebuild_killed_at_any_moment_leaves_the_old_index_answering(tmp_path):
     data, index_path = tmp_path / "articles", tmp_path / "index.sqlite"
     data.mkdir()
@@ -141,6 +154,11 @@ def test_a_rebuild_killed_at_any_moment_leaves_the_old_index_answering(tmp_path)
         f"{m:.2f}s: {o}" if m != "writing" else f"writing: {o}" for m, o in outcomes
     )
     print(f"\nSIGKILL seed {seed} (QABOT_KILL_SEED), full rebuild {duration:.2f}s; {summary}")
+    # the killed builds' worker processes do not linger, waiting for work forever
+    deadline = time.monotonic() + 10
+    while builds_running(index_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert builds_running(index_path) == []
     assert outcomes[-1][1] == "old index"  # killed while writing: nothing replaced
     assert sum(outcome == "old index" for _, outcome in outcomes) >= KILLS // 2
 

@@ -83,6 +83,7 @@ def fast_searchers(index: CorpusIndex) -> list[Searcher]:
         searchers.append(Searcher(stored))
         assert searchers[-1].engine == "stored"
         searchers[-1].small_query_postings = small_query_postings
+        searchers[-1].without_numpy_postings = small_query_postings
     return searchers
 
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from index.analyzer import normalize, pos_tokenizer
+from index.analyzer import normalize, parse_word_tags, word_tags
 from index.figures import Figure, find_figures
 
 SENTENCE_END_RE = re.compile(r"[。！？!?；;…]+[”」』\"’）)]*|\n+")
 CLAUSE_END_RE = re.compile(r"[，,、：:（(）)“”「」]")
+CACHED_PASSAGES = 8192
+_READ: OrderedDict[str, ReadPassage] = OrderedDict()  # passages read, by text
+_READ_LOCK = threading.Lock()  # the bot answers in several threads
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,20 @@ def _bounds(ends: list[int], start: int, end: int, size: int) -> tuple[int, int]
     return left, max(right, end)
 
 
-@lru_cache(maxsize=8192)
-def read_passage(original: str) -> ReadPassage:
-    """Read a passage (cached by its text: the same passage is read once per process)."""
+def read_passage(original: str, tags: str | None = None) -> ReadPassage:
+    """Read a passage, once per process (the most recently read are kept, by text). `tags`:
+    its words' tags as the index stores them (`index.analyzer.word_tags`), which spares
+    tagging it again."""
+    with _READ_LOCK:
+        cached = _READ.get(original)
+        if cached is not None:
+            _READ.move_to_end(original)
+            return cached
     text = normalize(original)
-    words: list[Word] = []
-    position = 0
-    for token in pos_tokenizer().cut(text):
-        size = len(token.word)
-        words.append(Word(position, position + size, token.word, token.flag))
-        position += size
-    return ReadPassage(
+    if tags is None:
+        tags = word_tags(text)
+    words = [Word(start, end, text[start:end], tag) for start, end, tag in parse_word_tags(tags)]
+    read = ReadPassage(
         original=original,
         text=text,
         words=words,
@@ -74,3 +81,8 @@ def read_passage(original: str) -> ReadPassage:
         sentence_ends=[m.end() for m in SENTENCE_END_RE.finditer(text)],
         clause_ends=[m.end() for m in CLAUSE_END_RE.finditer(text)],
     )
+    with _READ_LOCK:
+        _READ[original] = read
+        if len(_READ) > CACHED_PASSAGES:
+            _READ.popitem(last=False)
+    return read
