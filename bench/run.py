@@ -189,19 +189,54 @@ def run_answers(index_path: Path, questions: list[str], workdir: Path) -> dict:
     return _worker(["answer", str(index_path), str(questions_file)], workdir / "answer.json")
 
 
+COLD_RUNS = 5
+ENGLISH_QUESTION = "How many service stations does Hami have?"
+
+
+def cold_asks(index_path: Path, question: str) -> dict:
+    """Median wall time of a one-off `qabot ask` on the index (Chinese and English), and of
+    loading jieba's dictionary alone, from fresh processes, interleaved."""
+    from bench.coldstart import _qabot, _wall
+
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
+    commands = {
+        "cold_s": [*_qabot(), "ask", "--index", str(index_path), question],
+        "cold_english_s": [*_qabot(), "ask", "--index", str(index_path), ENGLISH_QUESTION],
+        "jieba_s": [sys.executable, "-c", "import jieba; jieba.initialize()"],
+    }
+    for command in commands.values():
+        _wall(command, env, REPO)  # warm the file cache
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(COLD_RUNS):
+        for name, command in commands.items():
+            times[name].append(_wall(command, env, REPO))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def render_answers(answers: dict[int, dict]) -> str:
     lines = [
-        "| passages | load index + answerer s | first answer s | later answers p50 ms | p99 ms | answered |",
-        "|---|---|---|---|---|---|",
+        "| passages | load index + answerer s | first answer s | later answers p50 ms | p99 ms "
+        "| answered | cold `qabot ask` s (x jieba load) | English s (x jieba load) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for size, result in sorted(answers.items()):
         first, *rest = result["latencies_s"] or [0.0]
         rest = sorted(rest) or [first]
         p50 = rest[max(0, math.ceil(0.5 * len(rest)) - 1)]
         p99 = rest[max(0, math.ceil(0.99 * len(rest)) - 1)]
+        cold = result.get("cold")
+        if cold:
+            jieba = cold["jieba_s"]
+            colds = (
+                f"{cold['cold_s']:.2f} ({cold['cold_s'] / jieba:.2f}x) | "
+                f"{cold['cold_english_s']:.2f} ({cold['cold_english_s'] / jieba:.2f}x)"
+            )
+        else:
+            colds = "— | —"
         lines.append(
             f"| {size:,} | {result['load_s']:.2f} | {first:.2f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | "
-            f"{result['answered']}/{len(result['latencies_s'])} |"
+            f"{result['answered']}/{len(result['latencies_s'])} | {colds} |"
         )
     return "\n".join(lines)
 
@@ -567,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
                         texts[: args.answers],
                         scratch_dir / f"qabot-{size}",
                     )
+                    if not args.no_coldstart:
+                        answers[size]["cold"] = cold_asks(Path(qabot.result["path"]), texts[0])
                     print(
                         f"{_size_label(size)} answers: {time.perf_counter() - t:.0f}s", flush=True
                     )

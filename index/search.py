@@ -119,7 +119,7 @@ class Searcher:
     def _stored_postings(self, query_tokens: list[str]) -> list[tuple[Any, Any]]:
         """The stored postings (passages, contributions) of the query's terms, in query order."""
         assert self._stored is not None
-        found = [self._stored.postings(term) for term in query_tokens]
+        found = self._stored.postings_of(query_tokens)
         return [
             (docs, scores) for entry in found if entry is not None for _, docs, scores in [entry]
         ]
@@ -170,7 +170,6 @@ class Searcher:
             accumulated = self.bm25.accumulate(query_tokens)
         elif self.bm25 is None:
             return []
-        passages = self.index.passages
         if accumulated is not None:
             article_of = self._article_finder()
             scored = [
@@ -179,7 +178,8 @@ class Searcher:
                 if score > 0 and (articles is None or article_of(i) in articles)
             ]
             scored.sort(key=lambda pair: (-pair[0], pair[1]))
-            return [Hit(i, passages[i], score) for score, i in scored[:top_k]]
+            best = [(i, score) for score, i in scored[:top_k]]
+            return self._hits(best)
         import numpy as np
 
         scores = self.score_array(query_tokens)
@@ -190,7 +190,16 @@ class Searcher:
             wanted = np.fromiter(articles, dtype=np.int64)
             candidates = candidates[np.isin(owners, wanted)]
         ids, values = select_top(scores, top_k, candidates)
-        return [Hit(i, passages[i], s) for i, s in zip(ids, values, strict=True)]
+        return self._hits(list(zip(ids, values, strict=True)))
+
+    def _hits(self, best: list[tuple[int, float]]) -> list[Hit]:
+        """Hits for (passage number, score) pairs, their passages read together."""
+        numbers = [i for i, _ in best]
+        if self._stored is not None:
+            passages = self._stored.passages_at(numbers)
+        else:
+            passages = [self.index.passages[i] for i in numbers]
+        return [Hit(i, p, s) for (i, s), p in zip(best, passages, strict=True)]
 
     def _in_python(self, postings: int) -> bool:
         """Add up a stored query in plain Python: for few postings, and, in a process that

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from index.passages import Passage
 
@@ -237,8 +237,8 @@ class StoredIndex:
         self._name_readings: dict[str, str] | None = None
         self._vocabulary: set[str] | None = None
         self._starts: list[int] | None = None
-        self._terms: OrderedDict[str, tuple[float, Any, Any] | None] = OrderedDict()
-        self._passages: OrderedDict[int, Passage] = OrderedDict()
+        self._terms: _Recent[str, tuple[float, Any, Any] | None] = _Recent(CACHED_TERMS)
+        self._passages: _Recent[int, Passage] = _Recent(CACHED_PASSAGES)
         self._articles: dict[int, tuple[ArticleRecord, int, int]] = {}
         self.articles: Sequence[ArticleRecord] = _Rows(
             self._article_count,
@@ -300,19 +300,26 @@ class StoredIndex:
         return entry
 
     def passage(self, number: int) -> Passage:
-        cached = self._passages.get(number)
-        if cached is not None:
-            self._passages.move_to_end(number)
-            return cached
-        rows = self._rows(
-            "SELECT article, position, text, heading, tags FROM passages WHERE id = ?", (number,)
-        )
-        if not rows:
-            raise IndexError(number)
-        passage = self._passages[number] = Passage(*self._checked(rows[0], TAGGED_TYPES))
-        if len(self._passages) > CACHED_PASSAGES:
-            self._passages.popitem(last=False)
-        return passage
+        return self.passages_at([number])[0]
+
+    def passages_at(self, numbers: Sequence[int]) -> list[Passage]:
+        """The passages with these numbers, read in one query."""
+        found = {number: self._passages.get(number, _MISSING) for number in numbers}
+        wanted = sorted(n for n, passage in found.items() if passage is _MISSING)
+        if wanted:
+            marks = ", ".join("?" * len(wanted))
+            rows = self._rows(
+                "SELECT id, article, position, text, heading, tags FROM passages "
+                f"WHERE id IN ({marks})",
+                wanted,
+            )
+            for number, *fields in rows:
+                found[number] = Passage(*self._checked(fields, TAGGED_TYPES))
+                self._passages.put(number, found[number])
+        missing = [n for n in numbers if found[n] is _MISSING]
+        if missing:
+            raise IndexError(missing[0])
+        return [found[n] for n in numbers]
 
     def passages_of(self, article: int) -> range:
         _, first, count = self.article_entry(article)
@@ -400,6 +407,10 @@ class StoredIndex:
             self._name_readings = dict(self._rows("SELECT word, reading FROM name_readings"))
         return self._name_readings
 
+    def terms(self) -> StoredTerms:
+        """The vocabulary, looked up in the file term by term (`bot.qa.lexicon.Terms`)."""
+        return StoredTerms(self)
+
     def vocabulary(self) -> set[str]:
         if self._vocabulary is None:
             rows = self._rows("SELECT term FROM terms UNION SELECT term FROM title_terms")
@@ -411,22 +422,89 @@ class StoredIndex:
     def postings(self, term: str) -> tuple[float, Any, Any] | None:
         """The term's IDF, the passages holding it (int32s, ascending) and its contribution
         to each (float64s, rank-bm25's bit for bit); None for a term no passage has."""
-        if term in self._terms:
-            self._terms.move_to_end(term)
-            return self._terms[term]
-        rows = self._rows("SELECT idf, docs, scores FROM terms WHERE term = ?", (term,))
-        found = None
-        if rows:
-            idf, docs, scores = rows[0]
-            found = (idf, memoryview(docs).cast("i"), memoryview(scores).cast("d"))
-        self._terms[term] = found
-        if len(self._terms) > CACHED_TERMS:
-            self._terms.popitem(last=False)
-        return found
+        return self.postings_of([term])[0]
+
+    def postings_of(self, terms: Sequence[str]) -> list[tuple[float, Any, Any] | None]:
+        """`postings` of each term, read in one query."""
+        found = {term: self._terms.get(term, _MISSING) for term in terms}
+        wanted = sorted(term for term, entry in found.items() if entry is _MISSING)
+        if wanted:
+            marks = ", ".join("?" * len(wanted))
+            rows = self._rows(
+                f"SELECT term, idf, docs, scores FROM terms WHERE term IN ({marks})", wanted
+            )
+            read = {
+                term: (idf, memoryview(docs).cast("i"), memoryview(scores).cast("d"))
+                for term, idf, docs, scores in rows
+            }
+            for term in wanted:
+                found[term] = read.get(term)
+                self._terms.put(term, found[term])
+        return [found[term] for term in terms]
 
     def idf_of(self, term: str) -> float | None:
         found = self.postings(term)
         return None if found is None else found[0]
+
+
+class StoredTerms:
+    """An index file's vocabulary (passage and title terms), asked about term by term."""
+
+    def __init__(self, index: StoredIndex):
+        self._index = index
+        self._known: _Recent[tuple[str, str], bool] = _Recent(CACHED_TERMS * 8)
+
+    def _exists(self, low: str, high: str, kind: str) -> bool:
+        known = self._known.get((kind, low))
+        if known is None:
+            rows = self._index._rows(TERM_RANGE_SQL, (low, high, low, high))
+            known = bool(rows[0][0])
+            self._known.put((kind, low), known)
+        return known
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._exists(term, term + "\0", "term")
+
+    def opens_a_word(self, two: str) -> bool:
+        return self._exists(two, two + "\U0010ffff", "prefix")
+
+    def latin_words(self) -> Iterable[str]:
+        rows = self._index._rows(
+            "SELECT term FROM terms WHERE term >= 'a' AND term < '{' "
+            "UNION SELECT term FROM title_terms WHERE term >= 'a' AND term < '{'"
+        )
+        return (term for (term,) in rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.vocabulary())
+
+
+_MISSING: Any = object()
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Recent(Generic[K, V]):
+    """The most recently used values, up to `size`, safe to share between threads."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, default: Any = None) -> Any:
+        with self._lock:
+            if key not in self._items:
+                return default
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 class _Rows(Sequence[T]):
@@ -701,6 +779,12 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
     finally:
         connection.close()
 
+
+# whether a passage or title term lies in [low, high) (UTF-8 sorts by code point)
+TERM_RANGE_SQL = """
+SELECT EXISTS (SELECT 1 FROM terms WHERE term >= ? AND term < ?)
+    OR EXISTS (SELECT 1 FROM title_terms WHERE term >= ? AND term < ?)
+"""
 
 VERIFY_SQL = """
 SELECT (SELECT count(*) FROM articles WHERE typeof(path) != 'text' OR typeof(sha256) != 'text'

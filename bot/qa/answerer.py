@@ -18,7 +18,7 @@ from bot.qa.question import Language, Question, QuestionReader, Term, clean_ques
 from bot.qa.result import Alternative, Answer, Citation, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
 from index.search import Hit, Searcher
-from index.store import IndexReader
+from index.store import IndexReader, StoredIndex
 
 RETRIEVED_PASSAGES = 20  # passages whose spans become candidates
 MAX_ALTERNATIVES = 3
@@ -75,7 +75,12 @@ class Answerer:
     def lexicon(self) -> Lexicon:
         """English -> Chinese for this index (built on the first English question)."""
         if self._lexicon is None:
-            self._lexicon = Lexicon(self.index.vocabulary(), self.index.name_readings)
+            terms = (
+                self.index.terms()
+                if isinstance(self.index, StoredIndex)
+                else self.index.vocabulary()
+            )
+            self._lexicon = Lexicon(terms, self.index.name_readings)
         return self._lexicon
 
     def article_view(self, number: int) -> ArticleView:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from bot.qa.dictionaries import dictionaries
 from bot.qa.glosses import EN_STOPWORDS, ENGLISH_WORD, stem
@@ -106,34 +107,95 @@ PINYIN_WORD_FIT = 0.8
 COUNTING_RE = re.compile(r"\b(how many|number of)\s+(?:[a-z]+\s+)?", re.IGNORECASE)
 
 
+LATIN_START = re.compile(r"[a-z][a-z'-]+")
+HANZI_WORD = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@runtime_checkable
+class Terms(Protocol):
+    """An index's vocabulary as the lexicon asks about it."""
+
+    def __contains__(self, term: object) -> bool: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def opens_a_word(self, two: str) -> bool:
+        """Whether some term starts with these two characters."""
+        ...
+
+    def latin_words(self) -> Iterable[str]:
+        """The terms that start with a Latin letter."""
+        ...
+
+
+class WordSet:
+    """A vocabulary held in memory (`Terms`)."""
+
+    def __init__(self, words: Iterable[str]):
+        self._words = set(words)
+        self._openings = {w[:2] for w in self._words if len(w) >= 2}
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._words
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def opens_a_word(self, two: str) -> bool:
+        return two in self._openings
+
+    def latin_words(self) -> Iterable[str]:
+        return (w for w in self._words if LATIN_START.match(w))
+
+
+class _HanziOnly:
+    """The vocabulary's words written in Chinese characters only."""
+
+    def __init__(self, terms: Terms):
+        self._terms = terms
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and bool(HANZI_WORD.fullmatch(term)) and term in self._terms
+
+
 class Lexicon:
     """English -> Chinese for one index: only terms that its articles actually use.
 
     Looked up on demand in the prepared dictionaries (`bot/qa/dictionaries.py`) and kept per
     key: building it costs nothing, a question reads the few entries its words need."""
 
-    def __init__(self, vocabulary: Iterable[str], name_readings: dict[str, str] | None = None):
-        """`name_readings`: the index's name words by their pinyin, computed at build time
-        (`index.analyzer.name_readings`); read here from the vocabulary when not given."""
-        vocabulary = set(vocabulary)
-        self._name_readings = name_readings or None
-        self.vocabulary = {t for t in vocabulary if re.fullmatch(r"[\u4e00-\u9fff]+", t)}
-        # Latin words the articles write themselves ("Marcus Johnson", "NBA") match as written
-        self.latin = {
-            match.group(0) for t in vocabulary if (match := re.match(r"[a-z][a-z'-]+", t))
-        }  # "pm" of "pm2.5" too
-        self._openings = {t[:2] for t in self.vocabulary if len(t) >= 2}
+    def __init__(
+        self, vocabulary: Iterable[str] | Terms, name_readings: dict[str, str] | None = None
+    ):
+        """`vocabulary`: the index's terms, a set or the index's own lookup (`Terms`: then
+        nothing is read until a question needs it). `name_readings`: the index's name words by
+        their pinyin, computed at build time (`index.analyzer.name_readings`); read here from
+        the vocabulary when not given."""
+        self.terms = vocabulary if isinstance(vocabulary, Terms) else WordSet(vocabulary)
+        self._name_readings = name_readings
+        self.vocabulary = _HanziOnly(self.terms)
+        self._latin: set[str] | None = None
         self._glosses: dict[str, dict[str, float]] = {}
         self._cedict_names: dict[str, list[str]] = {}
         self._corpus_names: dict[str, set[str]] | None = None
         self._by_pinyin: dict[str, str] | None = None
+
+    @property
+    def latin(self) -> set[str]:
+        """Latin words the articles write themselves ("Marcus Johnson", "NBA"), matched as
+        written ("pm" of "pm2.5" too)."""
+        if self._latin is None:
+            self._latin = {
+                match.group(0) for t in self.terms.latin_words() if (match := LATIN_START.match(t))
+            }
+        return self._latin
 
     def _targets(self, simplified: str) -> list[tuple[str, float]]:
         """The vocabulary terms a headword stands for: itself, or the terms inside it."""
         if simplified in self.vocabulary:
             return [(simplified, 1.0)]
         if len(simplified) < 3 or not any(
-            simplified[i : i + 2] in self._openings for i in range(len(simplified) - 1)
+            self.terms.opens_a_word(simplified[i : i + 2]) for i in range(len(simplified) - 1)
         ):
             return []
         parts = dict.fromkeys(  # in reading order: ties keep one order in every process
@@ -159,7 +221,9 @@ class Lexicon:
     def _names(self) -> dict[str, set[str]]:
         """The corpus's own names (jieba tags them) by their pinyin: Hami -> 哈密."""
         if self._corpus_names is None:
-            readings = self._name_readings or name_readings(self.vocabulary)
+            readings = self._name_readings
+            if readings is None:
+                readings = name_readings(w for w in self.terms if w in self.vocabulary)
             names: dict[str, set[str]] = defaultdict(set)
             for word, pinyin in readings.items():
                 names[pinyin].add(word)
@@ -189,8 +253,8 @@ class Lexicon:
         """The corpus's word of two to four characters whose pinyin is `pinyin`, if any."""
         if self._by_pinyin is None:
             self._by_pinyin = {}
-            for term in sorted(self.vocabulary):
-                if 2 <= len(term) <= 4:
+            for term in sorted(self.terms):
+                if 2 <= len(term) <= 4 and term in self.vocabulary:
                     self._by_pinyin.setdefault(toneless_pinyin(term), term)
         return self._by_pinyin.get(pinyin)
 
