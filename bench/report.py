@@ -162,7 +162,8 @@ def write(path: Path, **run) -> None:
         "metadata, tokens, part-of-speech tags and each term's precomputed BM25 postings), "
         "and load = `load_index` + `Searcher` (opening the file; nothing is computed).",
         "- **memory after load**: what a fresh process holds once the index is loaded "
-        "(qabot reads passages and postings from the file when a query needs them).",
+        "(qabot reads passages and postings from the file when a query needs them; "
+        "tracemalloc counts Python's allocations, not SQLite's page cache of at most 2 MB).",
         "- **query**: one question at a time, top 10, after one warm-up query, in a fresh "
         "process that only loaded the index; rank-bm25 is used the naive way "
         "(`get_scores` over every passage, then the top 10).",
