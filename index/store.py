@@ -61,6 +61,7 @@ LEFTOVER_AGE = 60.0  # seconds before an unlocked temporary index file counts as
 SQLITE_HEADER = b"SQLite format 3\x00"
 CACHED_PASSAGES = 4096  # passages a StoredIndex keeps in memory (the most recently read)
 CACHED_TERMS = 1024  # terms' postings kept in memory
+CACHED_ARTICLES = 16384  # articles' metadata kept in memory
 OPEN_ATTEMPTS = 5  # a file replaced while it is opened is opened again, this many times
 TEXT, OPTIONAL_TEXT, NUMBER = (str,), (str, type(None)), (int,)
 ARTICLE_TYPES = (TEXT, TEXT, TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, NUMBER, NUMBER)
@@ -231,15 +232,21 @@ class StoredIndex:
         meta = dict(self._rows("SELECT key, value FROM meta"))
         self.analyzer = meta.get("analyzer", "")
         self.created = meta.get("created", "")
-        self.corpus_size = int(meta["passages"])
-        self.max_idf = float(meta["max_idf"])
-        self._article_count = int(meta["articles"])
+        try:
+            self.corpus_size = int(meta["passages"])
+            self.max_idf = float(meta["max_idf"])
+            self._article_count = int(meta["articles"])
+        except (TypeError, ValueError) as exc:
+            self._connection.close()
+            raise IndexUnavailable(
+                f"the index at {self.path} is corrupt (its counts are unreadable): {REBUILD_HINT}"
+            ) from exc
         self._name_readings: dict[str, str] | None = None
         self._vocabulary: set[str] | None = None
         self._starts: list[int] | None = None
         self._terms: _Recent[str, tuple[float, Any, Any] | None] = _Recent(CACHED_TERMS)
         self._passages: _Recent[int, Passage] = _Recent(CACHED_PASSAGES)
-        self._articles: dict[int, tuple[ArticleRecord, int, int]] = {}
+        self._articles: _Recent[int, tuple[ArticleRecord, int, int]] = _Recent(CACHED_ARTICLES)
         self.articles: Sequence[ArticleRecord] = _Rows(
             self._article_count,
             lambda n: self.article_entry(n)[0],
@@ -296,7 +303,8 @@ class StoredIndex:
             if not rows:
                 raise IndexError(number)
             *fields, first, count = self._checked(rows[0], ARTICLE_TYPES)
-            entry = self._articles[number] = (ArticleRecord(*fields), first, count)
+            entry = (ArticleRecord(*fields), first, count)
+            self._articles.put(number, entry)
         return entry
 
     def passage(self, number: int) -> Passage:

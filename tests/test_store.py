@@ -154,6 +154,7 @@ BAD_INDEXES = {
     ),
     "no-version": altered("DELETE FROM meta WHERE key = 'version'"),
     "articles-missing": altered("DROP TABLE articles"),
+    "unreadable-counts": altered("UPDATE meta SET value = 'many' WHERE key = 'passages'"),
     "other-byte-order": altered("UPDATE meta SET value = 'middle' WHERE key = 'byteorder'"),
 }
 
