@@ -8,14 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.render import answer_json, render_text
 from bot.service import QAService
 from bot.settings import Settings
-from index.add import AddError, add_file, fetch_url
-from index.build import BuildProgress, BuildReport
 from index.store import IndexUnavailable
+
+if TYPE_CHECKING:  # imported by the commands that build or add: a question needs neither
+    from index.build import BuildProgress, BuildReport
 
 EXIT_USAGE = 2
 
@@ -93,6 +94,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
+    from index.add import AddError, add_file, fetch_url
+
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     failed = 0

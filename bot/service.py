@@ -10,13 +10,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.qa.answerer import Answerer
 from bot.qa.dictionaries import prepare_dictionaries
 from bot.qa.result import Answer
-from index.build import BuildProgress, BuildReport, build_index
 from index.search import Hit
 from index.store import ArticleRecord, StoredIndex, load_index
+
+if TYPE_CHECKING:  # the build (ingest, HTML, encodings) is imported when one is asked for
+    from index.build import BuildProgress, BuildReport
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class QAService:
 
     def rebuild(self, progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Build (incrementally) and swap the new index in; one rebuild at a time."""
+        from index.build import build_index
+
         with self._build_lock:
             _, report = build_index(self.data_dir, self.index_path, progress)
             self._answerer = Answerer(load_index(self.index_path))  # served from the file

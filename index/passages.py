@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from index.ingest import Article
+if TYPE_CHECKING:
+    from index.ingest import Article
 
 MAX_PASSAGE_CHARS = 160
 MAX_SENTENCES = 3
