@@ -66,6 +66,7 @@ from bot.render import labels, render_html, source_line
 from bot.service import QAService
 from bot.settings import Settings
 from index.add import AddError, add_bytes, fetch_url
+from index.analyzer import keep_dictionary_on_disk
 from index.build import BuildReport
 from index.ingest import ARTICLE_SUFFIXES
 
@@ -950,6 +951,7 @@ def run_bot(settings: Settings) -> None:
     redactor = install_redaction([token, webhook_secret])
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
+    keep_dictionary_on_disk()  # a bot runs for months: jieba's dictionary stays in its file
     service = QAService(settings.data_dir, settings.index_path)
     service.load(verify=True)  # a missing or corrupt index is reported before connecting
     app = build_application(settings, service)

@@ -124,6 +124,18 @@ def normalize(text: str) -> str:
 
 DICTIONARY_SCHEMA = "qabot-jieba-dictionary-1"
 PROMOTE_AFTER = 20_000  # dictionary reads after which the whole dictionary is loaded
+ON_DISK_ROWS = 50_000  # entries kept in memory by a process that keeps the dictionary on disk
+_keep_on_disk = False
+
+
+def keep_dictionary_on_disk() -> None:
+    """For a long-running process (the bot): never load jieba's whole dictionary (~56 MB),
+    keep at most `ON_DISK_ROWS` entries read from the cache file. Its questions come a few
+    hundred entries at a time, so reading them on demand keeps the process small."""
+    global _keep_on_disk
+    _keep_on_disk = True
+
+
 _MISSING: Any = object()
 
 
@@ -251,9 +263,11 @@ class _CachedDictionary:
                     _MISSING if found[0] is None else found[0],
                     _MISSING if found[1] is None else found[1],
                 )
+            if _keep_on_disk and len(self._rows) >= ON_DISK_ROWS:
+                self._rows.clear()  # a long-running process: the cache stays small
             self._rows[word] = row
             self.reads += 1
-            if self.reads >= PROMOTE_AFTER and self.full is None:
+            if self.reads >= PROMOTE_AFTER and self.full is None and not _keep_on_disk:
                 self.load_all()
         return row
 
@@ -582,6 +596,18 @@ def name_readings(vocabulary: Iterable[str], known: dict[str, str] | None = None
             if word not in readings:
                 readings[word] = known.get(word) or toneless_pinyin(word)
     return readings
+
+
+def word_readings(vocabulary: Iterable[str], known: dict[str, str] | None = None) -> dict[str, str]:
+    """Toneless pinyin of every word of two to four Chinese characters (高考 -> gaokao): an
+    English question may borrow one (the gaokao). Computed when the index is built, like
+    `name_readings`, so that answering never imports pypinyin."""
+    known = known or {}
+    return {
+        term: known.get(term) or toneless_pinyin(term)
+        for term in vocabulary
+        if 2 <= len(term) <= 4 and _HANZI_RE.fullmatch(term)
+    }
 
 
 def toneless_pinyin(hanzi: str) -> str:

@@ -18,7 +18,14 @@ from pathlib import Path
 from index import figures as figures_module
 from index import ingest as ingest_module
 from index import passages as passages_module
-from index.analyzer import analyzer_version, name_readings, normalize, tokenize, word_tags
+from index.analyzer import (
+    analyzer_version,
+    name_readings,
+    normalize,
+    tokenize,
+    word_readings,
+    word_tags,
+)
 from index.ingest import (
     ARTICLE_SUFFIXES,
     MAX_FILE_BYTES,
@@ -308,8 +315,11 @@ def _build(
         index.articles.append(record)
         index.passages.extend(passages)
         index.tokens.extend(tokens)
+    vocabulary = index.vocabulary()
     known = old.name_readings if old is not None else None
-    index.name_readings = name_readings(index.vocabulary(), known=known)
+    index.name_readings = name_readings(vocabulary, known=known)
+    known = old.word_readings() if old is not None else None
+    index.word_readings = word_readings(vocabulary, known=known)
     report.articles = len(index.articles)
     report.passages = len(index.passages)
     current = {(a.path, a.sha256) for a in index.articles}

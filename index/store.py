@@ -20,6 +20,7 @@ Tables (``meta`` holds ``format`` = ``qabot-index`` and ``version`` = `INDEX_VER
                                   holding it (int32) and its contribution to each (float64)
     title_terms(term)             tokens of titles and sources (a place only a title names)
     name_readings(word, reading)  toneless pinyin of name words (哈密 -> hami)
+    word_readings(word, reading)  toneless pinyin of every 2-4 character word (高考 -> gaokao)
 
 ``path`` is relative to the data directory; ``sha256`` is of the file's bytes, so a rebuild
 re-reads only files whose bytes changed. A write goes to a temporary file that replaces the
@@ -67,7 +68,7 @@ TEXT, OPTIONAL_TEXT, NUMBER = (str,), (str, type(None)), (int,)
 ARTICLE_TYPES = (TEXT, TEXT, TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, NUMBER, NUMBER)
 PASSAGE_TYPES = (NUMBER, NUMBER, TEXT, OPTIONAL_TEXT)
 TAGGED_TYPES = (*PASSAGE_TYPES, TEXT)
-TABLES = {"meta", "articles", "passages", "terms", "title_terms", "name_readings"}
+TABLES = {"meta", "articles", "passages", "terms", "title_terms", "name_readings", "word_readings"}
 
 
 class IndexUnavailable(Exception):
@@ -130,6 +131,8 @@ class CorpusIndex:
     created: str = ""
     # toneless pinyin of the index's name words (哈密 -> hami), for English questions
     name_readings: dict[str, str] = field(default_factory=dict)
+    # toneless pinyin of every word of 2-4 characters (高考 -> gaokao), for English questions
+    word_readings: dict[str, str] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False, compare=False)
     _normalized: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
     _term_articles: dict[str, set[int]] | None = field(default=None, repr=False, compare=False)
@@ -372,6 +375,7 @@ class StoredIndex:
             analyzer=self.analyzer,
             created=self.created,
             name_readings=dict(self.name_readings),
+            word_readings=self.word_readings(),
         )
         rows = self._rows(
             "SELECT article, position, text, heading, tags, tokens FROM passages ORDER BY id"
@@ -408,6 +412,10 @@ class StoredIndex:
             (ids.start, ids.stop),
         )
         return title, "\n".join(text for (text,) in rows)
+
+    def word_readings(self) -> dict[str, str]:
+        """Every 2-4 character word's toneless pinyin (what the next build reuses)."""
+        return dict(self._rows("SELECT word, reading FROM word_readings"))
 
     @property
     def name_readings(self) -> dict[str, str]:
@@ -485,6 +493,10 @@ class StoredTerms:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._index.vocabulary())
+
+    def written_as(self, pinyin: str) -> str | None:
+        rows = self._index._rows("SELECT min(word) FROM word_readings WHERE reading = ?", (pinyin,))
+        return rows[0][0]
 
 
 _MISSING: Any = object()
@@ -707,7 +719,7 @@ def _write_atomically(index: CorpusIndex, path: Path) -> None:
 
 def _write_tables(index: CorpusIndex, temporary: Path) -> None:
     """Fill the (empty) temporary file with the index's tables."""
-    from index.analyzer import normalize, word_tags
+    from index.analyzer import name_readings, normalize, word_readings, word_tags
     from index.bm25 import term_postings
 
     connection = sqlite3.connect(temporary)
@@ -769,9 +781,11 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
             "INSERT INTO title_terms VALUES (?)",
             ((t,) for t in sorted(title_terms(index.articles))),
         )
-        connection.executemany(
-            "INSERT INTO name_readings VALUES (?, ?)", sorted(index.name_readings.items())
-        )
+        vocabulary = None if index.name_readings and index.word_readings else index.vocabulary()
+        names = index.name_readings or name_readings(vocabulary or ())
+        readings = index.word_readings or word_readings(vocabulary or ())
+        connection.executemany("INSERT INTO name_readings VALUES (?, ?)", sorted(names.items()))
+        connection.executemany("INSERT INTO word_readings VALUES (?, ?)", sorted(readings.items()))
         meta = {
             "format": INDEX_FORMAT,
             "version": str(INDEX_VERSION),
@@ -821,4 +835,6 @@ CREATE TABLE terms (
     docs BLOB NOT NULL, scores BLOB NOT NULL);
 CREATE TABLE title_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE name_readings (word TEXT PRIMARY KEY, reading TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE word_readings (word TEXT PRIMARY KEY, reading TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX words_by_reading ON word_readings (reading);
 """

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.qa.dictionaries import dictionaries
 from bot.qa.glosses import EN_STOPWORDS, ENGLISH_WORD, stem
-from index.analyzer import PLACE_SUFFIXES, name_readings, toneless_pinyin
+from index.analyzer import PLACE_SUFFIXES, name_readings, word_readings
 
 MAX_PHRASE_WORDS = 3
 MAX_ALTERNATIVES = 6
@@ -127,6 +127,11 @@ class Terms(Protocol):
         """The terms that start with a Latin letter."""
         ...
 
+    def written_as(self, pinyin: str) -> str | None:
+        """The first (in code point order) of the terms of two to four Chinese characters
+        whose toneless pinyin is `pinyin`."""
+        ...
+
 
 class WordSet:
     """A vocabulary held in memory (`Terms`)."""
@@ -134,6 +139,7 @@ class WordSet:
     def __init__(self, words: Iterable[str]):
         self._words = set(words)
         self._openings = {w[:2] for w in self._words if len(w) >= 2}
+        self._by_pinyin: dict[str, str] | None = None
 
     def __contains__(self, term: object) -> bool:
         return term in self._words
@@ -146,6 +152,14 @@ class WordSet:
 
     def latin_words(self) -> Iterable[str]:
         return (w for w in self._words if LATIN_START.match(w))
+
+    def written_as(self, pinyin: str) -> str | None:
+        if self._by_pinyin is None:
+            readings = word_readings(self._words)
+            self._by_pinyin = {}
+            for term in sorted(readings):
+                self._by_pinyin.setdefault(readings[term], term)
+        return self._by_pinyin.get(pinyin)
 
 
 class _HanziOnly:
@@ -178,7 +192,6 @@ class Lexicon:
         self._glosses: dict[str, dict[str, float]] = {}
         self._cedict_names: dict[str, list[str]] = {}
         self._corpus_names: dict[str, set[str]] | None = None
-        self._by_pinyin: dict[str, str] | None = None
 
     @property
     def latin(self) -> set[str]:
@@ -251,12 +264,7 @@ class Lexicon:
 
     def written_as(self, pinyin: str) -> str | None:
         """The corpus's word of two to four characters whose pinyin is `pinyin`, if any."""
-        if self._by_pinyin is None:
-            self._by_pinyin = {}
-            for term in sorted(self.terms):
-                if 2 <= len(term) <= 4 and term in self.vocabulary:
-                    self._by_pinyin.setdefault(toneless_pinyin(term), term)
-        return self._by_pinyin.get(pinyin)
+        return self.terms.written_as(pinyin)
 
     def lookup(self, key: str) -> list[tuple[str, float]]:
         """Chinese terms for an English word or phrase, with how well each fits (at most 1)."""
