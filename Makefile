@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install index lint bench bench-smoke soak train model-report clean
+.PHONY: run test install index lint bench bench-smoke bench-million soak train model-report clean
 
 run: $(STAMP)
 	$(BIN)/qabot run
@@ -34,6 +34,9 @@ model-report: $(VENV)/.installed-bench
 # Benchmarks (docs/PERFORMANCE.md): rank-bm25, bm25s and qabot side by side, cold start.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+
+bench-million: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.million
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench --smoke

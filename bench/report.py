@@ -109,6 +109,10 @@ def limits(data: dict, cells: dict, sizes: list[int], answers: dict) -> list[str
             "is most of it."
         )
     lines.append(
+        "- One archive of about a million passages, built, opened and answered as a user "
+        "would: [PERFORMANCE-1M.md](PERFORMANCE-1M.md) (`make bench-million`)."
+    )
+    lines.append(
         "- Past that, the next step is building in segments (each batch of articles written "
         "as its own postings, merged term by term on disk), so a build's memory no longer "
         "grows with the archive."
