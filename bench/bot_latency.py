@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-NEEDED = (REPO / "bot" / "telegram.py", REPO / "tests" / "fake_bot_api.py")
+NEEDED = (REPO / "bot" / "telegram" / "__init__.py", REPO / "tests" / "fake_bot_api.py")
 SEQUENTIAL = 20
 BURSTS = (10, 50)
 

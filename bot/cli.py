@@ -1,4 +1,4 @@
-"""The `qabot` command: build the index, search it, ask questions, chat, evaluate, serve the bot."""
+"""The `qabot` command: build the index, search it, ask questions, chat, evaluate, report, serve the bot."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.errors import CliError
 from bot.render import answer_json, render_text
 from bot.service import QAService
 from bot.settings import Settings
@@ -19,10 +20,6 @@ if TYPE_CHECKING:  # imported by the commands that build or add: a question need
     from index.build import BuildProgress, BuildReport
 
 EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A problem to report in one line (no traceback), with exit status 2."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -229,7 +226,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         elif command.startswith("/") and command[1:].isascii() and " " not in command:
             print(f"unknown command {command}: try /help, /sources or /quit", flush=True)
         elif line.strip():
-            print(render_text(service.ask(line)), flush=True)
+            print(render_text(service.ask_in("chat", line)), flush=True)  # follow-ups too
         else:
             continue
         print(flush=True)
@@ -258,6 +255,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"  {outcome.case.id} {outcome.verdict}: {outcome.case.question} -> {outcome.answer}"
             )
         print()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """What people asked: the question log's stats as text, or (--export) an eval-set file."""
+    from bot.questionlog import QuestionLog, QuestionLogUnavailable, render_stats
+
+    if args.days < 1:
+        raise CliError(f"--days must be at least 1, not {args.days}")
+    path = args.log or _settings(args).question_log_path
+    if not path.is_file():
+        raise CliError(
+            f"no question log at {path}: the bot writes it as it answers (QABOT_QUESTION_LOG_PATH)"
+        )
+    try:
+        with QuestionLog.open(path, create=False) as log:
+            if args.export:
+                written = log.export(args.export)
+                print(f"wrote {written} questions to {args.export}")
+            else:
+                print(render_stats(log.stats(days=args.days)))
+    except QuestionLogUnavailable as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {args.export}: {exc}") from exc
     return 0
 
 
@@ -342,6 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     evaluation.set_defaults(func=cmd_eval)
+
+    report = commands.add_parser("report", help="what people asked: the question log")
+    report.add_argument("--days", type=int, default=7, help="days the report covers (default 7)")
+    report.add_argument(
+        "--export", type=Path, metavar="FILE", help="write the questions as an eval-set JSONL file"
+    )
+    report.add_argument(
+        "--log", type=Path, metavar="PATH", help="question log (default: QABOT_QUESTION_LOG_PATH)"
+    )
+    report.set_defaults(func=cmd_report)
 
     with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(
         func=cmd_serve

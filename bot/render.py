@@ -1,121 +1,150 @@
 """Turn an `Answer` into what people read: plain text for the terminal, HTML for Telegram, JSON.
 
 Labels follow the question's language (Chinese or English); quoted passages stay verbatim.
+Where the article's address is known it is shown: after the source line in text, as the title's
+link in HTML (where the answer is also bolded inside the quoted passage), as `citation.url` in
+JSON.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict
 
+from bot.messages import text
 from bot.qa.question import clean_question
 from bot.qa.result import Answer, Citation
-
-LABELS = {
-    "zh": {
-        "answer": "答案",
-        "source": "出处",
-        "others": "其他相关数字",
-        "abstain": "抱歉，文章中没有找到这个问题的答案。",
-        "unknown_name": "文章中没有提到{names}。",
-        "empty": "请输入一个关于文章内容的问题，例如：哈密有多少个服务站？",
-        "hint": "可以问文章里的数字、金额、面积、时间或名称，例如“某地有多少个服务站？”“投入了多少资金？”。发送 /sources 查看收录的文章。",
-        "small_talk": "你好！我回答关于收录文章的事实问题。",
-        "not_a_question": "请用一个问题来问，例如“{topic}有多少……？”。",
-        "related": "相关段落",
-        "confidence": "置信度",
-    },
-    "en": {
-        "answer": "Answer",
-        "source": "Source",
-        "others": "Other figures",
-        "abstain": "Sorry, the articles do not answer that.",
-        "unknown_name": "The articles do not mention {names}.",
-        "empty": "Please ask a question about the articles, for example: How many service stations does Hami have?",
-        "hint": "Ask about figures, amounts, areas, dates or names in the articles, e.g. “How many service stations does the city have?” or “How much was invested?”. Send /sources to list the articles.",
-        "small_talk": "Hello! I answer factual questions about the indexed articles.",
-        "not_a_question": "Please ask a question, for example “How many … does {topic} have?”.",
-        "related": "Related passages",
-        "confidence": "confidence",
-    },
-}
-
-
-def labels(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "zh"]
+from index.urls import web_url
 
 
 def source_line(citation: Citation) -> str:
-    """`Title · 2024-08-01 · Source` (only the parts the article states)."""
+    """`《Title》 · 2024-08-01 · Source · https://…` (only the parts the article states)."""
     parts = [f"《{citation.title}》"] + [p for p in (citation.date, citation.source) if p]
+    url = web_url(citation.url)
+    return " · ".join([*parts, url] if url else parts)
+
+
+def source_html(citation: Citation) -> str:
+    """`source_line` in Telegram HTML: the title a link to the article when its address is
+    known (the address itself then not written out), every piece escaped."""
+    url = web_url(citation.url)  # checked again: a hand-edited index could hold anything
+    title = html.escape(citation.title)
+    if url:
+        title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+    parts = [f"《{title}》"] + [html.escape(p) for p in (citation.date, citation.source) if p]
     return " · ".join(parts)
 
 
+def quote_html(citation: Citation) -> str:
+    """The quoted passage, escaped, with the answer in bold where it lies in it."""
+    quote, span = citation.text, citation.answer_span
+    if span is None or not 0 <= span[0] < span[1] <= len(quote):
+        return html.escape(quote)
+    start, end = span
+    return (
+        f"{html.escape(quote[:start])}<b>{html.escape(quote[start:end])}</b>"
+        f"{html.escape(quote[end:])}"
+    )
+
+
 def abstention_text(answer: Answer) -> str:
-    words = labels(answer.lang)
+    lang = answer.lang
     if answer.reason == "empty":
-        return words["empty"]
-    if answer.reason == "small_talk":
-        return words["small_talk"]
+        return text("empty", lang)
+    if answer.reason == "small_talk":  # a greeting is greeted, thanks are welcomed
+        return text(answer.kind if answer.kind in {"thanks", "bye"} else "small_talk", lang)
     if answer.reason == "not_a_question":
-        return words["not_a_question"].format(topic=clean_question(answer.question)[:20])
+        return text("not_a_question", lang, topic=clean_question(answer.question)[:20])
     if answer.reason and answer.reason.startswith("unknown_name:"):
         names = answer.reason.split(":", 1)[1]
-        return words["unknown_name"].format(names=names) + " " + words["abstain"]
-    return words["abstain"]
+        return text("unknown_name", lang, names=names) + " " + text("abstain", lang)
+    return text("abstain", lang)
+
+
+def understood_line(answer: Answer) -> str | None:
+    """A follow-up's question as completed from the conversation (`理解为：张掖…？`)."""
+    return (
+        text("understood", answer.lang, question=answer.understood) if answer.understood else None
+    )
 
 
 def render_text(answer: Answer) -> str:
+    """The terminal reply, after the question as understood when it was a follow-up."""
+    understood = understood_line(answer)
+    reply = _render_text(answer)
+    return f"{understood}\n{reply}" if understood else reply
+
+
+def _render_text(answer: Answer) -> str:
     """The terminal reply: answer, quoted passage, article; or a plain abstention."""
-    words = labels(answer.lang)
+    lang = answer.lang
     if answer.answer is None or answer.citation is None:
         if answer.reason == "not_a_question" and answer.passages:
             top = answer.passages[0]
             return (
-                f"{abstention_text(answer)}\n{words['related']}:\n> {top.text}\n"
-                f"{words['source']}: {source_line(top.citation)}"
+                f"{abstention_text(answer)}\n{text('related', lang)}:\n> {top.text}\n"
+                f"{text('source', lang)}: {source_line(top.citation)}"
             )
-        return f"{abstention_text(answer)}\n{words['hint']}"
+        return f"{abstention_text(answer)}\n{text('hint', lang)}"
     lines = [
-        f"{words['answer']}: {answer.answer}",
+        f"{text('answer', lang)}: {answer.answer}",
         f"> {answer.citation.text}",
-        f"{words['source']}: {source_line(answer.citation)}",
+        f"{text('source', lang)}: {source_line(answer.citation)}",
     ]
     if answer.alternatives:
         others = "; ".join(f"{a.answer} ({a.context})" for a in answer.alternatives)
-        lines.append(f"{words['others']}: {others}")
+        lines.append(f"{text('others', lang)}: {others}")
     return "\n".join(lines)
 
 
 def render_html(answer: Answer) -> str:
+    """The Telegram reply, after the question as understood when it was a follow-up."""
+    understood = understood_line(answer)
+    reply = _render_html(answer)
+    return f"<i>{html.escape(understood)}</i>\n{reply}" if understood else reply
+
+
+def _render_html(answer: Answer) -> str:
     """The Telegram reply in Telegram's HTML subset; every piece of text is escaped."""
-    words = labels(answer.lang)
+    lang = answer.lang
     if answer.answer is None or answer.citation is None:
         if answer.reason == "not_a_question" and answer.passages:
             top = answer.passages[0]
             return (
-                f"{html.escape(abstention_text(answer))}\n{html.escape(words['related'])}:\n"
+                f"{html.escape(abstention_text(answer))}\n{html.escape(text('related', lang))}:\n"
                 f"<blockquote>{html.escape(top.text)}</blockquote>\n"
-                f"{html.escape(words['source'])}: {html.escape(source_line(top.citation))}"
+                f"{html.escape(text('source', lang))}: {source_html(top.citation)}"
             )
-        return f"{html.escape(abstention_text(answer))}\n\n<i>{html.escape(words['hint'])}</i>"
+        return f"{html.escape(abstention_text(answer))}\n\n<i>{html.escape(text('hint', lang))}</i>"
     parts = [
         f"<b>{html.escape(answer.answer)}</b>",
-        f"<blockquote>{html.escape(answer.citation.text)}</blockquote>",
-        f"{html.escape(words['source'])}: {html.escape(source_line(answer.citation))}",
+        f"<blockquote>{quote_html(answer.citation)}</blockquote>",
+        f"{html.escape(text('source', lang))}: {source_html(answer.citation)}",
     ]
     if answer.alternatives:
         others = "\n".join(
             f"• <b>{html.escape(a.answer)}</b>: {html.escape(a.context)}"
             for a in answer.alternatives
         )
-        parts.append(f"{html.escape(words['others'])}:\n{others}")
+        parts.append(f"{html.escape(text('others', lang))}:\n{others}")
     return "\n".join(parts)
+
+
+def citation_json(citation: Citation) -> dict:
+    """A citation in JSON: `url` is null when the article's address is unknown. (Where the
+    answer lies in the text is for the renderers; it is not part of the JSON shape.)"""
+    return {
+        "text": citation.text,
+        "title": citation.title,
+        "source": citation.source,
+        "date": citation.date,
+        "path": citation.path,
+        "url": web_url(citation.url),
+    }
 
 
 def answer_json(answer: Answer) -> dict:
     """The JSON shape of `qabot ask --json` (see the README)."""
-    citation = asdict(answer.citation) if answer.citation else None
+    citation = citation_json(answer.citation) if answer.citation else None
     return {
         "question": answer.question,
         "answer": answer.answer,
@@ -123,7 +152,7 @@ def answer_json(answer: Answer) -> dict:
         "kind": answer.kind,
         "citation": citation,
         "alternatives": [
-            {"answer": a.answer, "context": a.context, "citation": asdict(a.citation)}
+            {"answer": a.answer, "context": a.context, "citation": citation_json(a.citation)}
             for a in answer.alternatives
         ],
         "passages": [{"text": p.text, "score": p.score, "title": p.title} for p in answer.passages],

@@ -7,11 +7,12 @@ questions being answered keep the old `Answerer` until they finish and nothing i
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.conversation import FollowUps
 from bot.qa.answerer import Answerer
 from bot.qa.dictionaries import prepare_dictionaries
 from bot.qa.result import Answer
@@ -41,6 +42,7 @@ class QAService:
         self.index_path = Path(index_path)
         self._answerer: Answerer | None = None
         self._build_lock = threading.Lock()
+        self._follow_ups: FollowUps | None = None
 
     @property
     def answerer(self) -> Answerer:
@@ -60,6 +62,30 @@ class QAService:
 
     def ask(self, question: str, top_k: int = 5) -> Answer:
         return self.answerer.answer(question, top_k=top_k)
+
+    @property
+    def follow_ups(self) -> FollowUps:
+        """Each conversation's previous question (created on first use)."""
+        if self._follow_ups is None:
+            self._follow_ups = FollowUps(
+                read=lambda text: self.answerer.reader.read(text),
+                english_places=lambda words: bool(
+                    self.answerer.lexicon.read(words, within_chinese=True).names
+                ),
+            )
+        return self._follow_ups
+
+    def ask_in(self, conversation: Hashable, question: str, top_k: int = 5) -> Answer:
+        """Answer `question` as part of a conversation: an elliptical follow-up (`那张掖呢?`)
+        is completed from the conversation's previous question, and the answer says so."""
+        understood = self.follow_ups.understand(conversation, question)
+        answer = self.ask(understood.text, top_k=top_k)
+        if answer.reason in {"empty", "small_talk"}:
+            return answer  # no question: the conversation's context stays as it was
+        self.follow_ups.remember(conversation, understood.text)
+        if understood.follow_up:
+            answer = replace(answer, understood=understood.text)
+        return answer
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         return self.answerer.searcher.search(query, top_k=top_k)

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     index_path: Path = Path("data/index.sqlite")
     top_k: int = Field(default=5, ge=1, le=50)
     log_level: str = "WARNING"
+    question_log: bool = True
+    question_log_path: Path = Path("data/questions.sqlite")
+    # updates received and not yet answered, so a restart answers what a crash interrupted
+    update_journal_path: Path = Path("data/updates.sqlite")
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -2,12 +2,15 @@
 
 Names are reduced to a safe file name inside the data directory (no `../`, no leading dashes
 or dots); sizes are bounded; links must be http(s) and, unless allowed, must not point at
-loopback or private addresses; a page is fetched with a time-out and saved as `.html`.
+loopback or private addresses; a page is fetched with a time-out and saved as `.html`,
+carrying the link it was fetched from when it does not state its own address.
 """
 
 from __future__ import annotations
 
+import html
 import ipaddress
+import logging
 import re
 import socket
 import time
@@ -15,9 +18,13 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urlparse
 
-from index.ingest import ARTICLE_SUFFIXES, MAX_FILE_BYTES, UnreadableFile, decode_bytes
+from index.ingest import ARTICLE_SUFFIXES, MAX_FILE_BYTES, UnreadableFile, decode_bytes, page_url
 
+log = logging.getLogger(__name__)
 MAX_FETCH_BYTES = 5 * 1024 * 1024
+HEAD_END_RE = re.compile(rb"</head\s*>", re.IGNORECASE)
+HTML_START_RE = re.compile(rb"<html(?:\s[^<>]*)?>", re.IGNORECASE)
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class AddError(Exception):
@@ -138,6 +145,7 @@ def fetch_url(
             with client.stream("GET", url, headers={"User-Agent": "qabot/0.1"}) as response:
                 if not allow_private:
                     _check_peer(response)
+                address = str(response.url)  # as it was asked for: percent-encoded, IDNA host
                 if response.status_code != 200:
                     raise AddError(f"the page answered HTTP {response.status_code}")
                 content_type = response.headers.get("content-type", "")
@@ -155,5 +163,47 @@ def fetch_url(
     parsed = urlparse(url)
     name = (parsed.hostname or "page") + re.sub(r"[^\w.-]+", "-", parsed.path).rstrip("-")
     return add_bytes(
-        safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html", b"".join(chunks), data_dir
+        safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html",
+        with_address(b"".join(chunks), address),
+        data_dir,
     )
+
+
+def with_address(page: bytes, url: str) -> bytes:
+    """The fetched page's bytes, made to carry `url` (the link it was fetched from) when the
+    page states no address of its own (no absolute canonical link or `og:url`).
+
+    The link goes into the saved page as `<link rel="canonical" href="URL">` rather than into
+    a file beside it or into the index only: the saved file is the article, so its address
+    travels with it (a rebuild from scratch, a copied or renamed data folder keep it), the
+    build's "bytes unchanged" check covers it, and ingest reads it as it reads any page's
+    canonical link, which is what the tag means (the address of this page). Everything else
+    of the page is left byte for byte: the tag is put before `</head>` (the page's
+    `<meta charset>` stays in its first bytes), else after `<html>`, else in front. The URL is
+    HTML-escaped (quotes too) and written in ASCII (other characters as `&#...;`), so the tag
+    is the same bytes in any ASCII-compatible encoding of the page (UTF-8, GBK, Big5); a UTF-16
+    page is decoded and encoded again. A page that states its address is saved unchanged.
+    """
+    try:
+        text = decode_bytes(page)
+    except UnreadableFile:
+        return page  # refused by `add_bytes`, with the reason
+    if page_url(text) is not None:
+        return page
+    escaped = html.escape(url, quote=True).encode("ascii", "xmlcharrefreplace")
+    tag = b'<link rel="canonical" href="' + escaped + b'">'
+    utf16 = page.startswith(UTF16_BOMS)
+    body = text.encode("utf-8") if utf16 else page
+    places = []
+    if head_end := HEAD_END_RE.search(body):
+        places.append(head_end.start())
+    if html_start := HTML_START_RE.search(body):
+        places.append(html_start.end())
+    places.append(3 if body.startswith(b"\xef\xbb\xbf") else 0)
+    for place in places:
+        marked = body[:place] + tag + body[place:]
+        # a tag inside a comment or a script, say, is not read: try the next place
+        if page_url(marked.decode("utf-8") if utf16 else decode_bytes(marked)) == url:
+            return marked.decode("utf-8").encode("utf-16") if utf16 else marked
+    log.warning("could not mark %s with its address", url)
+    return page

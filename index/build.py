@@ -18,6 +18,7 @@ from pathlib import Path
 from index import figures as figures_module
 from index import ingest as ingest_module
 from index import passages as passages_module
+from index import urls as urls_module
 from index.analyzer import (
     analyzer_version,
     name_readings,
@@ -123,7 +124,7 @@ def pipeline_version() -> str:
     version and the code that reads, cleans and splits articles. A stored index built by
     another pipeline is re-read in full."""
     digest = hashlib.sha256(analyzer_version().encode())
-    for module in (ingest_module, passages_module, figures_module):
+    for module in (ingest_module, passages_module, figures_module, urls_module):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -137,7 +138,8 @@ def passage_tokens(passage: Passage) -> list[str]:
 class ReadFile:
     """A new article file read, split and tokenised (in a worker process for large builds)."""
 
-    metadata: tuple[str, str | None, str | None, str | None]  # title, date, source, author
+    # title, date, source, author, url (the ArticleRecord's fields after path and sha256)
+    metadata: tuple[str, str | None, str | None, str | None, str | None]
     passages: list[tuple[str, str | None, str]]  # (text, heading, tags) in reading order
     tokens: list[list[str]]
 
@@ -154,7 +156,7 @@ def _read_file(path: Path, data_dir: Path) -> ReadFile | str:
         log.warning("cannot index %s", path.name, exc_info=True)
         return f"cannot read ({type(exc).__name__})"
     return ReadFile(
-        (article.title, article.date, article.source, article.author),
+        (article.title, article.date, article.source, article.author, article.url),
         [(p.text, p.heading, word_tags(normalize(p.text))) for p in passages],
         tokens,
     )

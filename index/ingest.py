@@ -8,7 +8,9 @@ end), "related news" and reader comments are dropped, table rows read as text (`
 repeated paragraphs kept once, pinyin glosses such as `双拥(shuāngyōng)` removed while real
 parentheticals like `(县)` stay. Title, date, source and author are taken from where the page
 states them (header lines however spaced, `标题：` labels, newspaper datelines such as
-`遵义日报 2023年12月5日 第01版`, `栏目：` lines).
+`遵义日报 2023年12月5日 第01版`, `栏目：` lines). The article's address, for people to open,
+is the page's `<link rel="canonical">`, else its `<meta property="og:url">`, or a text file's
+front matter `url:`; only absolute http(s) URLs are kept (`index.urls.web_url`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+
+from index.urls import web_url
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ class Article:
     date: str | None = None
     source: str | None = None
     author: str | None = None
+    url: str | None = None  # where people can read it: an absolute http(s) URL, or None
 
     @property
     def paragraphs(self) -> list[str]:
@@ -148,6 +154,7 @@ def read_article(path: Path, data_dir: Path) -> Article:
         article.date = front.get("date") or article.date
         article.source = front.get("source") or article.source
         article.author = front.get("author") or article.author
+        article.url = front.get("url")
     if not article.paragraphs:
         raise UnreadableFile("no article text found")
     return article
@@ -184,6 +191,7 @@ def iter_article_files(data_dir: Path) -> Iterator[Path]:
 # ---------------------------------------------------------------- HTML and Markdown
 
 
+MAX_HEAD_CHARS = 200_000  # how much of a page is searched for its address (heads are far shorter)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -196,6 +204,7 @@ def parse_html(html: str, path: str) -> Article:
     """Extract body and metadata with trafilatura, then clean the body like plain text."""
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
+    url = page_url(html)
     html = _drop_comment_sections(html)
     document = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True
@@ -209,7 +218,49 @@ def parse_html(html: str, path: str) -> Article:
     article.date = article.date or (meta.get("date") or None) or stated.date
     article.author = article.author or stated.author or (meta.get("author") or None)
     article.source = article.source or stated.source or (meta.get("sitename") or None)
+    article.url = url
     return article
+
+
+class _PageAddress(HTMLParser):
+    """Reads a page's head for its canonical link and `og:url`; stops at the body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.canonical: str | None = None
+        self.og_url: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            raise _HeadRead
+        values = {name: value or "" for name, value in attrs}
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.canonical = self.canonical or web_url(values.get("href"))
+        elif tag == "meta" and values.get("property", values.get("name", "")).lower() == "og:url":
+            self.og_url = self.og_url or web_url(values.get("content"))
+        if self.canonical:
+            raise _HeadRead
+
+    handle_startendtag = handle_starttag
+
+
+class _HeadRead(Exception):
+    """Raised by `_PageAddress` when it has read what it needs."""
+
+
+def page_url(html: str) -> str | None:
+    """The page's own address: the first absolute http(s) `<link rel="canonical" href>`, else
+    the first `<meta property="og:url" content>`; None when it states neither (a relative,
+    `javascript:` or other link is no address). Only the head is read."""
+    reader = _PageAddress()
+    try:
+        reader.feed(html[:MAX_HEAD_CHARS])
+        reader.close()
+    except _HeadRead:
+        pass
+    except Exception:  # noqa: BLE001 - html.parser on junk markup: no address, not no article
+        log.debug("cannot read the page's address", exc_info=True)
+    return reader.canonical or reader.og_url
 
 
 def _stated_metadata(html: str, article: Article) -> _Meta:
@@ -625,14 +676,21 @@ FRONT_MATTER_KEYS = {
     "author": "author",
     "作者": "author",
     "记者": "author",
+    "url": "url",
+    "link": "url",
+    "canonical": "url",
+    "链接": "url",
+    "原文链接": "url",
+    "網址": "url",
+    "网址": "url",
 }
 FRONT_MATTER_LINES = 60
 FRONT_MATTER_ITEM_RE = re.compile(r"([^:：\s][^:：]{0,30}?)\s*[:：]\s*(.*)")
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
-    """A leading `---` block of `key: value` lines (YAML front matter): its title, date, source
-    and author (English or Chinese keys), and the text after it. Text without one is returned
+    """A leading `---` block of `key: value` lines (YAML front matter): its title, date, source,
+    author and url (English or Chinese keys), and the text after it. Text without one is returned
     as it is; nested YAML, lists and unknown keys are passed over."""
     head = text.lstrip("\ufeff \t\r\n")
     if not head.startswith("---"):
@@ -663,6 +721,15 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
             value = f"{int(date['y']):04d}-{int(date['m']):02d}-{int(date['d']):02d}"
         elif key == "title":
             value = _clean_title(value)
+        elif key == "url":
+            # quotes only when they enclose it (a URL may end in one); only an absolute
+            # http(s) address is one to open
+            value = _clean_line(item.group(2))
+            if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            value = web_url(value)
+            if not value:
+                continue
         found[key] = value
     return {}, text  # no closing `---`: not front matter
 

@@ -9,8 +9,9 @@ pages through the operating system's file cache.
 Tables (``meta`` holds ``format`` = ``qabot-index`` and ``version`` = `INDEX_VERSION`)::
 
     meta(key, value)              format, version, analyzer, created, byte order, counts, max_idf
-    articles(number, path, sha256, title, date, source, author, first_passage, passages,
-             normalized_title)    normalized_title: title and source, width, script and case folded
+    articles(number, path, sha256, title, date, source, author, url, first_passage, passages,
+             normalized_title)    url: the article's address (absolute http(s)) or NULL;
+                                  normalized_title: title and source, width, script and case folded
     passages(id, article, position, text, heading, normalized, tags, tokens)
                                   normalized: the text width, script and case folded; tags:
                                   its words' part-of-speech tags (`index.analyzer.word_tags`);
@@ -21,6 +22,9 @@ Tables (``meta`` holds ``format`` = ``qabot-index`` and ``version`` = `INDEX_VER
     title_terms(term)             tokens of titles and sources (a place only a title names)
     name_readings(word, reading)  toneless pinyin of name words (哈密 -> hami)
     word_readings(word, reading)  toneless pinyin of every 2-4 character word (高考 -> gaokao)
+
+Version 3 added ``articles.url``; an index of another version is refused with the fix
+(`qabot index build`, which then reads every file again).
 
 ``path`` is relative to the data directory; ``sha256`` is of the file's bytes, so a rebuild
 re-reads only files whose bytes changed. A write goes to a temporary file that replaces the
@@ -56,7 +60,7 @@ except ImportError:  # Windows
 
 T = TypeVar("T")
 INDEX_FORMAT = "qabot-index"
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: articles.url
 REBUILD_HINT = "run `qabot index build` to rebuild it"
 LEFTOVER_AGE = 60.0  # seconds before an unlocked temporary index file counts as abandoned
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -65,7 +69,12 @@ CACHED_TERMS = 1024  # terms' postings kept in memory
 CACHED_ARTICLES = 16384  # articles' metadata kept in memory
 OPEN_ATTEMPTS = 5  # a file replaced while it is opened is opened again, this many times
 TEXT, OPTIONAL_TEXT, NUMBER = (str,), (str, type(None)), (int,)
-ARTICLE_TYPES = (TEXT, TEXT, TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, NUMBER, NUMBER)
+ARTICLE_TYPES = (
+    *(TEXT, TEXT, TEXT),  # path, sha256, title
+    *(OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT, OPTIONAL_TEXT),  # date, source, author, url
+    *(NUMBER, NUMBER),  # first passage, passage count
+)
+RECORD_FIELDS = 7  # of ARTICLE_TYPES, those of an ArticleRecord
 PASSAGE_TYPES = (NUMBER, NUMBER, TEXT, OPTIONAL_TEXT)
 TAGGED_TYPES = (*PASSAGE_TYPES, TEXT)
 TABLES = {"meta", "articles", "passages", "terms", "title_terms", "name_readings", "word_readings"}
@@ -89,6 +98,7 @@ class ArticleRecord:
     date: str | None = None
     source: str | None = None
     author: str | None = None
+    url: str | None = None  # where people can read it (`index.urls.web_url`)
 
 
 class IndexReader(Protocol):
@@ -299,8 +309,8 @@ class StoredIndex:
         entry = self._articles.get(number)
         if entry is None:
             rows = self._rows(
-                "SELECT path, sha256, title, date, source, author, first_passage, passages "
-                "FROM articles WHERE number = ?",
+                "SELECT path, sha256, title, date, source, author, url, first_passage, "
+                "passages FROM articles WHERE number = ?",
                 (number,),
             )
             if not rows:
@@ -352,9 +362,9 @@ class StoredIndex:
 
     def all_articles(self) -> list[ArticleRecord]:
         rows = self._rows(
-            "SELECT path, sha256, title, date, source, author FROM articles ORDER BY number"
+            "SELECT path, sha256, title, date, source, author, url FROM articles ORDER BY number"
         )
-        return [ArticleRecord(*self._checked(row, ARTICLE_TYPES[:6])) for row in rows]
+        return [ArticleRecord(*self._checked(row, ARTICLE_TYPES[:RECORD_FIELDS])) for row in rows]
 
     def article_passages(self, article: int) -> list[tuple[Passage, list[str]]]:
         """An article's passages with their tokens (what an incremental build reuses)."""
@@ -732,7 +742,7 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
         for count in counts:
             starts.append(starts[-1] + count)
         connection.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     n,
@@ -742,6 +752,7 @@ def _write_tables(index: CorpusIndex, temporary: Path) -> None:
                     a.date,
                     a.source,
                     a.author,
+                    a.url,
                     starts[n],
                     counts[n],
                     normalized_title(a),
@@ -812,7 +823,7 @@ VERIFY_SQL = """
 SELECT (SELECT count(*) FROM articles WHERE typeof(path) != 'text' OR typeof(sha256) != 'text'
         OR typeof(title) != 'text' OR typeof(date) NOT IN ('text', 'null')
         OR typeof(source) NOT IN ('text', 'null') OR typeof(author) NOT IN ('text', 'null')
-        OR typeof(first_passage) != 'integer' OR typeof(passages) != 'integer'
+        OR typeof(url) NOT IN ('text', 'null') OR typeof(first_passage) != 'integer' OR typeof(passages) != 'integer'
         OR typeof(normalized_title) != 'text')
      + (SELECT count(*) FROM passages WHERE typeof(article) != 'integer'
         OR typeof(position) != 'integer' OR typeof(text) != 'text'
@@ -824,7 +835,7 @@ SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
     number INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT NOT NULL,
-    date TEXT, source TEXT, author TEXT, first_passage INTEGER NOT NULL,
+    date TEXT, source TEXT, author TEXT, url TEXT, first_passage INTEGER NOT NULL,
     passages INTEGER NOT NULL, normalized_title TEXT NOT NULL);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, article INTEGER NOT NULL, position INTEGER NOT NULL,

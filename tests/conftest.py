@@ -5,6 +5,7 @@ Nothing here writes into the repository's own `data/` folder.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,12 @@ def seed_index(seed_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     _, report = build_index(seed_dir, path)
     assert report.articles == 2 and not report.skipped, report.summary()
     return path
+
+
+@pytest.fixture
+def clean_environment(monkeypatch, tmp_path):
+    """(use with `pytestmark = pytest.mark.usefixtures("clean_environment")`) No QABOT_* variables or .env file of the developer's leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)

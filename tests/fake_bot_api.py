@@ -253,6 +253,7 @@ class FakeBotAPI:
         self._files: dict[str, tuple[str, bytes, dict]] = {}
         self._pages: dict[str, tuple[str, bytes]] = {}
         self._callbacks: dict[str, dict] = {}  # id -> {"answered": bool}
+        self._inline: dict[str, dict] = {}  # inline query id -> {"answered", "results", ...}
         self._next_callback = 1
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.webhook: dict | None = None
@@ -317,6 +318,7 @@ class FakeBotAPI:
             "is_bot": True,
             "first_name": "QA Bot",
             "username": self.username,
+            "supports_inline_queries": True,
         }
 
     def _chat(self, chat_id: int, chat_type: str | None) -> dict:
@@ -448,11 +450,12 @@ class FakeBotAPI:
     def press_button(
         self, message: Sent | dict, data: str | None = None, *, user_id: int | None = None
     ) -> str:
-        """A user presses an inline button under a bot message; returns the callback query id."""
+        """A user presses an inline button under a bot message (by default the last one: "more"
+        under an answer, "▸" on a page); returns the callback query id."""
         raw = message.raw if isinstance(message, Sent) else message
         if data is None:
             buttons = message.buttons if isinstance(message, Sent) else []
-            data = buttons[0]["callback_data"]
+            data = buttons[-1]["callback_data"]
         chat_id = raw["chat"]["id"]
         with self._cond:
             query_id = f"CQ{self._next_callback}"
@@ -467,6 +470,24 @@ class FakeBotAPI:
         }
         self._push({"callback_query": query})
         return query_id
+
+    def send_inline_query(self, user_id: int, query: str) -> str:
+        """A user types `@bot query` in some chat; returns the inline query id."""
+        with self._cond:
+            query_id = f"IQ{self._next_callback}"
+            self._next_callback += 1
+            self._inline[query_id] = {"answered": False, "results": None, "query": query}
+        inline = {"id": query_id, "from": self._user(user_id), "query": query, "offset": ""}
+        self._push({"inline_query": inline})
+        return query_id
+
+    def inline_answer(self, query_id: str, timeout: float = 15.0) -> dict:
+        """Wait until the bot answered an inline query; returns {"answered", "results", ...}."""
+        return self.wait_for(
+            lambda: self._inline[query_id] if self._inline[query_id]["answered"] else None,
+            timeout,
+            f"an answer to inline query {query_id}",
+        )
 
     def add_page(
         self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8"
@@ -847,6 +868,23 @@ class FakeBotAPI:
                 )
             query["answered"] = True
             query["text"] = params.get("text")
+        return True
+
+    def _api_answerinlinequery(self, params: dict, headers: dict) -> bool:
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if content.get("parse_mode", "").lower() == "html":
+                problem = check_html(content.get("message_text", ""))
+                if problem:
+                    raise ApiError(400, f"Bad Request: {problem}")
+        with self._cond:
+            query = self._inline.get(params.get("inline_query_id"))
+            if query is None or query["answered"]:
+                raise ApiError(400, "Bad Request: query is too old or query ID is invalid")
+            query.update(answered=True, results=results)
         return True
 
     def callback_answer(self, query_id: str, timeout: float = 10.0) -> dict:

@@ -6,6 +6,7 @@ Pages are served by a local HTTP server on 127.0.0.1, so fetching needs `allow_p
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -197,8 +198,17 @@ def test_unresolvable_host_is_refused(monkeypatch):
 
 # ------------------------------------------------------------------ fetching from a local server
 
+# The page naming its own address, and the page in GBK (its bytes the way a Chinese site sends them)
+CANONICAL = "https://www.qingshan.gov.cn/xw/2023/0912/1.shtml"
+OWN_ADDRESS_PAGE = PAGE.replace(
+    b"</head>", f'<link rel="canonical" href="{CANONICAL}"></head>'.encode(), 1
+)
+GBK_PAGE = PAGE.decode().replace('charset="utf-8"', 'charset="gbk"').encode("gbk")
+
 ROUTES: dict[str, tuple[int, dict[str, str], bytes]] = {
     "/news/2023/qingshan.shtml": (200, {"Content-Type": "text/html; charset=utf-8"}, PAGE),
+    "/own-address.html": (200, {"Content-Type": "text/html"}, OWN_ADDRESS_PAGE),
+    "/gbk.html": (200, {"Content-Type": "text/html; charset=gbk"}, GBK_PAGE),
     "/missing.html": (404, {"Content-Type": "text/html"}, b"not found"),
     "/photo.jpg": (200, {"Content-Type": "image/jpeg"}, b"\xff\xd8\xff\xe0" * 100),
     "/huge.html": (200, {"Content-Type": "text/html"}, b"<p>" + "很长".encode() * 200_000),
@@ -210,7 +220,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's name
         if self.path == "/slow.html":
             time.sleep(1.5)
-        status, headers, body = ROUTES.get(self.path, (200, {"Content-Type": "text/html"}, PAGE))
+        route = self.path.split("?", 1)[0]
+        status, headers, body = ROUTES.get(route, (200, {"Content-Type": "text/html"}, PAGE))
         try:
             self.send_response(status)
             for key, value in headers.items():
@@ -238,13 +249,17 @@ def server():
 
 def test_fetched_page_is_saved_as_html_inside_the_data_folder(server, tmp_path):
     data = tmp_path / "data"
-    saved = fetch_url(f"{server}/news/2023/qingshan.shtml", data, allow_private=True)
+    link = f"{server}/news/2023/qingshan.shtml"
+    saved = fetch_url(link, data, allow_private=True)
     assert saved.parent == data and saved.suffix == ".html"
     assert not saved.name.startswith(("-", "."))
-    assert saved.read_bytes() == PAGE
+    # the page as served, with the link it came from as its canonical address (it names none)
+    tag = f'<link rel="canonical" href="{link}">'.encode()
+    assert saved.read_bytes() == PAGE.replace(b"</head>", tag + b"</head>", 1)
     article = read_article(saved, data)
     assert article.title == "青山县召开拥军优属工作座谈会"
     assert article.date == "2023-09-12"
+    assert article.url == link
 
 
 def test_fetching_a_loopback_page_is_refused_by_default(server, tmp_path):
@@ -288,3 +303,62 @@ def test_path_in_the_link_cannot_escape(server, tmp_path):
     saved = fetch_url(f"{server}/../../../etc/passwd", data, allow_private=True)
     assert saved.parent == data and saved.suffix == ".html"
     assert Path(tmp_path).joinpath("etc").exists() is False
+
+
+# ------------------------------------------------------------------ the link is the article's address
+
+
+def test_a_page_naming_its_own_address_is_saved_unchanged(server, tmp_path):
+    saved = fetch_url(f"{server}/own-address.html", tmp_path, allow_private=True)
+    assert saved.read_bytes() == OWN_ADDRESS_PAGE
+    assert read_article(saved, tmp_path).url == CANONICAL  # the page's word, not the mirror's
+
+
+def test_the_link_is_kept_escaped_with_its_query(server, tmp_path):
+    link = f"{server}/news/2023/qingshan.shtml?id=7&page=1&q=%22x%22"
+    saved = fetch_url(link, tmp_path, allow_private=True)
+    assert b'href="' + link.replace("&", "&amp;").encode() + b'"' in saved.read_bytes()
+    assert read_article(saved, tmp_path).url == link
+
+
+def test_a_gbk_page_keeps_its_encoding_and_gets_the_link(server, tmp_path):
+    saved = fetch_url(f"{server}/gbk.html", tmp_path, allow_private=True)
+    assert saved.read_bytes().decode("gbk").startswith(GBK_PAGE.decode("gbk")[:60])
+    article = read_article(saved, tmp_path)
+    assert article.url == f"{server}/gbk.html"
+    assert article.title == "青山县召开拥军优属工作座谈会"
+
+
+def test_index_add_of_a_link_answers_with_the_link(server, seed_dir, tmp_path, monkeypatch, capsys):
+    """`qabot index add URL`, then `qabot ask --json`: the answer from the added page cites the
+    link it was added from; an answer from a seed (no address) cites none."""
+    import json
+    import shutil
+
+    from bot.cli import main
+
+    for name in [n for n in os.environ if n.startswith("QABOT_") and n != "QABOT_CACHE_DIR"]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QABOT_ALLOW_PRIVATE_FETCH", "true")
+    data, index = tmp_path / "articles", tmp_path / "index.sqlite"
+    shutil.copytree(seed_dir, data)
+    link = f"{server}/news/2023/qingshan.shtml"
+    where = ["--data-dir", str(data), "--index", str(index)]
+    assert main(["index", "add", link, *where]) == 0, capsys.readouterr().err
+    assert "3 articles" in capsys.readouterr().out
+
+    def ask(question: str) -> dict:
+        assert main(["ask", "--json", "--index", str(index), question]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    reply = ask("青山县建成了多少个退役军人服务站?")
+    assert "128个" in reply["answer"]
+    assert reply["citation"]["url"] == link
+    assert reply["citation"]["title"] == "青山县召开拥军优属工作座谈会"
+    seed = ask("哈密有多少个服务站?")
+    assert seed["answer"] == "285个服务站" and seed["citation"]["url"] is None
+    # the terminal reply names the link on its source line
+    assert main(["ask", "--index", str(index), "青山县建成了多少个退役军人服务站?"]) == 0
+    source = capsys.readouterr().out.strip().splitlines()[2]
+    assert "青山县召开拥军优属工作座谈会" in source and source.endswith(link)

@@ -515,7 +515,7 @@ def test_ask_json_lines_one_answer_per_question_in_order(index_path):
             assert reply["citation"] is None
             continue
         citation = reply["citation"]
-        assert set(citation) == {"text", "title", "source", "date", "path"}
+        assert set(citation) == {"text", "title", "source", "date", "path", "url"}
         assert reply["answer"] in citation["text"]
         for other in reply["alternatives"]:
             assert other["answer"] in other["citation"]["text"]

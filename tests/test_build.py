@@ -205,6 +205,41 @@ def test_rebuild_gives_the_same_index_as_a_fresh_build(corpus, tmp_path):
     assert incremental.tokens == fresh.tokens
 
 
+def test_an_incremental_rebuild_keeps_the_addresses(corpus, monkeypatch):
+    """An unchanged file is not read again and keeps its address; a file whose address
+    changes is read again; a new page brings its own."""
+    data, path = corpus
+    qingshan = data / "qingshan.md"
+    qingshan.write_text("---\nurl: https://www.qingshan.cn/xw/1.html\n---\n" + NEW_ARTICLE, "utf-8")
+    page = data / "hongshan.html"
+    page.write_text(
+        '<html><head><title>红山镇举行八一慰问活动</title><meta property="og:url" '
+        'content="https://www.hongshan.cn/a/31.html"></head><body><p>7月30日，红山镇组织开展'
+        "八一建军节慰问活动，走访慰问驻地部队和优抚对象120户，送去慰问金35万元。</p></body></html>",
+        encoding="utf-8",
+    )
+    build_index(data, path)
+
+    def addresses() -> dict[str, str | None]:
+        return {a.path: a.url for a in load_index(path).articles}
+
+    expected = {
+        HAMI: None,
+        ZHANGYE: None,
+        "qingshan.md": "https://www.qingshan.cn/xw/1.html",
+        "hongshan.html": "https://www.hongshan.cn/a/31.html",
+    }
+    assert addresses() == expected
+    calls = Calls(monkeypatch)
+    _, report = build_index(data, path)
+    assert calls.read == [] and report.reused == 4
+    assert addresses() == expected
+    qingshan.write_text(qingshan.read_text("utf-8").replace("/xw/1.html", "/xw/2.html"), "utf-8")
+    _, report = build_index(data, path)
+    assert calls.read == ["qingshan.md"] and report.reused == 3
+    assert addresses() == expected | {"qingshan.md": "https://www.qingshan.cn/xw/2.html"}
+
+
 def test_missing_data_directory_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         build_index(tmp_path / "nowhere", tmp_path / "index.sqlite")

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,7 @@ NEW_ARTICLE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    """No QABOT_* variables or .env file of the developer's leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def run(
@@ -343,9 +338,10 @@ def test_ask_json_shape(capsys, seed_index):
     assert isinstance(reply["confidence"], int | float) and 0 <= reply["confidence"] <= 1
     assert isinstance(reply["kind"], str) and reply["kind"]
     citation = reply["citation"]
-    assert set(citation) == {"text", "title", "source", "date", "path"}
+    assert set(citation) == {"text", "title", "source", "date", "path", "url"}
     assert reply["answer"] in citation["text"]
     assert citation["title"] == HAMI_TITLE and citation["path"] == HAMI
+    assert citation["url"] is None  # the seed articles state no address
     assert citation["source"] == "新疆维吾尔自治区双拥办" and citation["date"] is None
     assert isinstance(reply["alternatives"], list)
     assert reply["passages"]
@@ -527,3 +523,81 @@ def test_build_reports_progress_after_every_file(workspace):
     seen.clear()
     build_index(data, index_path, seen.append)  # nothing changed: nothing to read
     assert [(p.files_done, p.files_total, p.saving) for p in seen] == [(0, 0, True)]
+
+
+# ------------------------------------------------------------------ sources people can open
+
+HAMI_URL = 'https://www.hami.gov.cn/sy/2024/285.html?id=285&from="qabot"'
+
+
+@pytest.fixture
+def hami_with_address(capsys, workspace):
+    """The seed articles, the Hami one stating its address in front matter, indexed."""
+    data, index = workspace
+    hami = data / HAMI
+    hami.write_text(f"---\nurl: {HAMI_URL}\n---\n" + hami.read_text(encoding="utf-8"), "utf-8")
+    status, out, _ = cli(capsys, "index", "build", "--data-dir", str(data), "--index", str(index))
+    assert status == 0 and "2 articles" in out
+    return index
+
+
+def test_ask_shows_the_address_an_article_states(capsys, hami_with_address):
+    index = str(hami_with_address)
+    _, out, _ = cli(capsys, "ask", "--json", "--index", index, "哈密有多少个服务站?")
+    reply = json.loads(out)
+    assert reply["answer"] == "285个服务站"
+    assert reply["citation"]["url"] == HAMI_URL and reply["citation"]["title"] == HAMI_TITLE
+    _, out, _ = cli(capsys, "ask", "--json", "--index", index, "张掖投入了多少资金?")
+    assert json.loads(out)["citation"]["url"] is None  # Zhangye states none
+    _, out, _ = cli(capsys, "ask", "--index", index, "哈密有多少个服务站?")
+    answer, quote, source = out.strip().splitlines()[:3]
+    assert answer.endswith("285个服务站") and "285个服务站" in quote
+    assert HAMI_TITLE in source and source.endswith(HAMI_URL)
+
+
+def test_telegram_reply_bolds_the_answer_in_the_quote_and_links_the_title(hami_with_address):
+    import html
+
+    from fake_bot_api import check_html, visible_text
+
+    from bot.qa.answerer import Answerer
+    from bot.render import render_html
+    from index.store import load_index
+
+    answer = Answerer(load_index(hami_with_address)).answer("哈密有多少个服务站?")
+    reply = render_html(answer)
+    assert check_html(reply) is None, reply
+    quote = re.search(r"<blockquote>(.*?)</blockquote>", reply, re.S).group(1)
+    assert quote.count("<b>") == 1 and "<b>285个服务站</b>" in quote
+    assert html.unescape(re.sub(r"</?b>", "", quote)) == answer.citation.text  # all of it quoted
+    link = f'<a href="{html.escape(HAMI_URL, quote=True)}">{html.escape(HAMI_TITLE)}</a>'
+    assert link in reply and "&quot;qabot&quot;" in link and "&amp;from=" in link
+    assert HAMI_URL not in visible_text(reply)  # the title is the link, the address not spelt out
+
+
+def test_telegram_reply_without_an_address_has_no_link(seed_index):
+    from fake_bot_api import check_html
+
+    from bot.qa.answerer import Answerer
+    from bot.render import render_html
+    from index.store import load_index
+
+    answerer = Answerer(load_index(seed_index))
+    reply = render_html(answerer.answer("哈密有多少个服务站?"))
+    assert check_html(reply) is None and "<a " not in reply
+    assert "<b>285个服务站</b>" in reply.split("<blockquote>", 1)[1]
+    zhangye = render_html(answerer.answer("张掖投入了多少资金?"))
+    assert check_html(zhangye) is None
+    assert re.search(r"<blockquote>[^<]*<b>[^<]*1\.6亿元[^<]*</b>[^<]*</blockquote>", zhangye)
+
+
+def test_an_address_that_is_no_web_link_is_never_shown(seed_index):
+    """A hand-edited index could hold anything as an address: only an http(s) one is shown."""
+    from bot.qa.answerer import Answerer
+    from bot.render import answer_json, render_html, render_text
+    from index.store import load_index
+
+    answer = Answerer(load_index(seed_index)).answer("哈密有多少个服务站?")
+    bad = replace(answer, citation=replace(answer.citation, url='javascript:alert("x")'))
+    assert "<a " not in render_html(bad) and "javascript" not in render_text(bad)
+    assert answer_json(bad)["citation"]["url"] is None

@@ -762,3 +762,95 @@ def test_a_breadcrumb_with_one_arrow_is_not_the_title(crumb: str) -> None:
     )
     assert article.title == "九江市举行长江防汛抢险综合演练"
     assert all(crumb not in block.text for block in article.blocks)
+
+
+# ------------------------------------------------------------------ the article's address
+
+
+def page_with_head(head: str) -> str:
+    """The Qingshan news page with `head` added to its head (what it states of itself)."""
+    return NEWS_PAGE.replace("</head>", f"{head}\n</head>", 1)
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        (
+            '<link rel="canonical" href="https://www.qingshan.gov.cn/xw/2023/0912/1.shtml">',
+            "https://www.qingshan.gov.cn/xw/2023/0912/1.shtml",
+        ),
+        (
+            '<meta property="og:url" content="http://news.qingshan.cn/a?id=7&amp;p=1">',
+            "http://news.qingshan.cn/a?id=7&p=1",
+        ),
+        # the canonical link wins over og:url, wherever each stands in the head
+        (
+            '<meta property="og:url" content="https://m.qingshan.cn/1.html">\n'
+            '<LINK REL="Canonical" HREF="https://www.qingshan.cn/1.html">',
+            "https://www.qingshan.cn/1.html",
+        ),
+        # a canonical that is no address gives way to og:url
+        (
+            '<link rel="canonical" href="/xw/1.shtml">\n'
+            '<meta property="og:url" content="https://www.qingshan.cn/xw/1.shtml">',
+            "https://www.qingshan.cn/xw/1.shtml",
+        ),
+    ],
+    ids=["canonical", "og-url", "canonical-over-og-url", "relative-canonical-then-og-url"],
+)
+def test_html_page_keeps_its_stated_address(tmp_path, head, url):
+    path = tmp_path / "qingshan.html"
+    path.write_text(page_with_head(head), encoding="utf-8")
+    article = read_article(path, tmp_path)
+    assert article.url == url
+    assert article.title == "青山县召开拥军优属工作座谈会"  # the page reads as before
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(document.cookie)",
+        "/news/2023/qingshan.shtml",
+        "qingshan.shtml",
+        "//www.qingshan.cn/1.html",
+        "mailto:editor@qingshan.cn",
+        "ftp://qingshan.cn/1.html",
+        "https://",
+        "https://www.qingshan.cn/a b.html",
+        "",
+    ],
+)
+def test_an_address_that_is_not_an_absolute_http_url_is_ignored(tmp_path, href):
+    path = tmp_path / "qingshan.html"
+    path.write_text(
+        page_with_head(
+            f'<link rel="canonical" href="{href}"><meta property="og:url" content="{href}">'
+        ),
+        encoding="utf-8",
+    )
+    assert read_article(path, tmp_path).url is None
+    note = tmp_path / "note.md"
+    note.write_text(
+        f"---\ntitle: 青山县双拥工作综述\nurl: {href}\n---\n\n{BODY_LINES}", encoding="utf-8"
+    )
+    assert read_article(note, tmp_path).url is None
+
+
+@pytest.mark.parametrize(
+    ("front", "name"),
+    [
+        ("url: https://www.qingshan.cn/xw/1.html", "note.md"),
+        ('title: 青山县双拥工作综述\nurl: "https://www.qingshan.cn/xw/1.html"', "note.txt"),
+        ("来源：青山日报\n原文链接：https://www.qingshan.cn/xw/1.html", "note.markdown"),
+    ],
+)
+def test_front_matter_url_is_the_address_and_not_text(tmp_path, front, name):
+    article, texts = read_text_article(tmp_path, f"---\n{front}\n---\n\n{BODY_LINES}", name)
+    assert article.url == "https://www.qingshan.cn/xw/1.html"
+    assert texts == BODY_LINES.split()
+    assert not any("qingshan.cn" in t for t in shown(article))
+
+
+def test_seed_articles_and_pages_without_an_address_have_none(seeds, news_page):
+    assert all(article.url is None for article, _ in seeds.values())
+    assert news_page[0].url is None

@@ -22,7 +22,7 @@ import pytest
 from fake_bot_api import BotProcess, FakeBotAPI, _Handler, _Server, prepare_corpus
 from telegram.error import NetworkError, TimedOut
 
-import bot.telegram as telegram_module
+import bot.telegram.retry as telegram_module
 from bot.telegram import RetryingRateLimiter, not_sent
 
 REPO = Path(__file__).resolve().parents[1]

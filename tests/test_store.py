@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -26,21 +25,18 @@ from index.store import (
 )
 
 FIX = "qabot index build"
+HAMI_URL = "https://www.hami.gov.cn/sy/2024/285.html?id=1&p=2"
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    """No QABOT_* variables or .env file of the developer's leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def small_index() -> CorpusIndex:
     index = CorpusIndex(analyzer="test-analyzer", created="2024-08-01T10:40:00+00:00")
     index.articles = [
-        ArticleRecord("hami.txt", "a" * 64, "双拥花开哈密城", None, "新疆维吾尔自治区双拥办", None),
+        ArticleRecord(
+            "hami.txt", "a" * 64, "双拥花开哈密城", None, "新疆维吾尔自治区双拥办", None, HAMI_URL
+        ),
         ArticleRecord("sub/張掖.html", "b" * 64, "军民同心 鱼水情深", "2024-08-01", None, "段晓梅"),
     ]
     index.passages = [
@@ -68,6 +64,50 @@ def test_round_trip_keeps_everything(tmp_path):
     assert list(loaded.articles) == index.articles and list(loaded.passages) == index.passages
     assert [loaded.passages[i] for i in range(3)] == index.passages  # read one by one
     assert loaded.passages_of(1) == range(2, 3) and loaded.passage_counts() == [2, 1]
+
+
+def test_the_article_address_is_stored_and_read_back(tmp_path):
+    path = tmp_path / "index.sqlite"
+    save_index(small_index(), path)
+    loaded = load_index(path)
+    loaded.verify()
+    assert [a.url for a in loaded.articles] == [HAMI_URL, None]  # one by one
+    assert [a.url for a in loaded.all_articles()] == [HAMI_URL, None]  # all at once
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        stored = dict(connection.execute("SELECT path, url FROM articles"))
+    assert stored == {"hami.txt": HAMI_URL, "sub/張掖.html": None}
+
+
+def test_an_index_of_the_format_before_addresses_says_to_rebuild(seed_dir, tmp_path, capsys):
+    """An index written before articles had an address (version 2, no `url` column) is
+    refused with the fix, in one line; `qabot index build` then rebuilds it in full."""
+    path = tmp_path / "index.sqlite"
+    write(
+        path,
+        altered(
+            "ALTER TABLE articles DROP COLUMN url; UPDATE meta SET value = '2' WHERE key = 'version'"
+        ),
+    )
+    with pytest.raises(IndexUnavailable) as caught:
+        load_index(path)
+    message = str(caught.value)
+    assert f"format version 2, this qabot reads version {INDEX_VERSION}" in message
+    assert message.endswith("run `qabot index build` to rebuild it") and "\n" not in message
+    assert main(["ask", "--index", str(path), "哈密有多少个服务站?"]) == 2
+    assert FIX in capsys.readouterr().err
+    _, report = build_index(seed_dir, path)
+    assert (report.articles, report.read, report.reused) == (2, 2, 0)
+    assert [a.url for a in load_index(path).articles] == [None, None]
+
+
+def test_an_address_of_the_wrong_type_is_a_corrupt_index(tmp_path):
+    path = write(
+        tmp_path / "index.sqlite", altered("UPDATE articles SET url = x'41' WHERE number = 0")
+    )
+    with pytest.raises(IndexUnavailable, match=f"wrong type.*{FIX}"):
+        load_index(path).verify()
+    with pytest.raises(IndexUnavailable, match=FIX):
+        load_index(path).articles[0]  # noqa: B018 - reading it is the test
 
 
 def test_round_trip_of_the_seed_index(seed_index, tmp_path):

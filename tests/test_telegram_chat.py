@@ -57,9 +57,9 @@ def test_question_answered_with_answer_quote_and_article(fake, bot):
     assert "<blockquote>" in reply.text and "285个服务站" in reply.text.split("<blockquote>")[1]
     assert HAMI_TITLE in reply.text and HAMI_SOURCE in reply.text
     assert check_html(reply.text) is None
-    [button] = reply.buttons
-    assert button["callback_data"].startswith("more:")
-    assert len(button["callback_data"].encode()) <= 64
+    thumbs_up, thumbs_down = reply.buttons[:2]  # "more" only when other passages fit as well
+    assert (thumbs_up["text"], thumbs_down["text"]) == ("👍", "👎")
+    assert all(len(b["callback_data"].encode()) <= 64 for b in reply.buttons)
 
 
 def test_money_question_and_date_in_source(fake, bot):
@@ -91,31 +91,39 @@ def test_empty_question_after_mention_gets_a_hint(fake, bot):
 # ---------------------------------------------------------------------- more results
 
 
-def test_more_button_shows_next_passages_then_more(fake, bot):
+def test_more_pages_through_passages_in_the_answer_message(fake, bot):
     # a question that many of Hami's passages relate to (双拥, 志愿者): more than one page
     answer = ask(fake, 1101, "哈密有多少名双拥志愿者?")
     cited = visible_text(answer.text.split("<blockquote>")[1].split("</blockquote>")[0])
 
-    query = fake.press_button(answer)
-    assert fake.callback_answer(query)["answered"]
-    [page1] = fake.wait_for_messages(1101, after=1)
-    assert "相关段落 1–3" in page1.text
-    quotes1 = [
-        visible_text(q.split("</blockquote>")[0]) for q in page1.text.split("<blockquote>")[1:]
-    ]
-    assert len(quotes1) == 3 and cited not in quotes1
-    assert HAMI_TITLE in page1.text
-    [next_button] = page1.buttons
-    assert next_button["callback_data"] != answer.buttons[0]["callback_data"]
+    def quotes(html_text: str) -> list[str]:
+        return [
+            visible_text(q.split("</blockquote>")[0]) for q in html_text.split("<blockquote>")[1:]
+        ]
 
-    query2 = fake.press_button(page1)
-    assert fake.callback_answer(query2)["answered"]
-    [page2] = fake.wait_for_messages(1101, after=2)
-    assert "相关段落 4–" in page2.text
-    quotes2 = [
-        visible_text(q.split("</blockquote>")[0]) for q in page2.text.split("<blockquote>")[1:]
-    ]
-    assert quotes2 and not set(quotes2) & set(quotes1) and cited not in quotes2
+    def press(message, data=None) -> None:
+        edits = len(message.edits)
+        query = fake.press_button(message, data)
+        assert fake.callback_answer(query)["answered"]
+        fake.wait_for(lambda: len(message.edits) > edits, 15, "the message edited")
+
+    press(answer)
+    assert fake.count(1101) == 1  # the answer's own message, edited: no new message
+    assert "相关段落 1–3" in answer.text
+    page1 = quotes(answer.text)
+    assert len(page1) == 3 and cited not in page1 and HAMI_TITLE in answer.text
+    back, forward = answer.buttons
+    assert back["text"].startswith("◂") and forward["callback_data"].startswith("more:")
+
+    press(answer)
+    assert "相关段落 4–" in answer.text
+    page2 = quotes(answer.text)
+    assert page2 and not set(page2) & set(page1) and cited not in page2
+
+    press(answer, answer.buttons[0]["callback_data"])  # ◂ back to the first page
+    assert quotes(answer.text) == page1
+    press(answer, answer.buttons[0]["callback_data"])  # ◂ back to the answer itself
+    assert "<b>320名双拥志愿者</b>" in answer.text and fake.count(1101) == 1
 
 
 def test_stale_and_garbage_callbacks_are_answered(fake, bot):
@@ -140,10 +148,13 @@ def test_commands_registered_at_start_up(fake, bot):
 
 
 def test_start_and_help_say_what_the_bot_knows(fake, bot):
-    start = ask(fake, 1201, "/start")
-    assert "2 篇文章" in start.text and "哈密有多少个服务站" in start.text
-    assert "/sources" in start.text and "/ask" in start.text
-    assert "/reindex" not in start.text  # not an administrator
+    start = ask(fake, 1201, "/start")  # a greeting with one example
+    assert start.text.startswith("你好，Tester！") and "哈密有多少个服务站" in start.text
+    help_zh = ask(fake, 1201, "/help")  # the explanation
+    assert help_zh.text != start.text
+    assert "2 篇文章" in help_zh.text and "哈密有多少个服务站" in help_zh.text
+    assert "/sources" in help_zh.text and "/ask" in help_zh.text
+    assert "/reindex" not in help_zh.text  # not an administrator
     help_en = ask(fake, 1202, "/help", language_code="en")
     assert "I know 2 articles" in help_en.text and "How many service stations" in help_en.text
 
@@ -207,9 +218,9 @@ def test_user_html_and_markdown_are_shown_literally(fake, bot):
     answer = ask(fake, 1301, question)
     assert "<b>285个服务站</b>" in answer.text
     fake.press_button(answer)
-    [page] = fake.wait_for_messages(1301, after=1)
-    assert "**哈密**有多少个服务站? &amp; &lt;&gt;" in page.text  # escaped in the HTML
-    assert question in visible_text(page.text)  # and shown as typed
+    fake.wait_for(lambda: answer.edits, 15, "the page")
+    assert "**哈密**有多少个服务站? &amp; &lt;&gt;" in answer.text  # escaped in the HTML
+    assert question in visible_text(answer.text)  # and shown as typed
 
     tags = ask(fake, 1302, "<b>Tom</b> 有多少个服务站?")
     assert "<b>Tom</b>" not in tags.text and check_html(tags.text) is None

@@ -73,7 +73,7 @@ def ask(fake: FakeBotAPI, chat_id: int, text: str, **kwargs):
 def test_webhook_registered_with_secret_and_updates(fake, bot, webhook_port):
     assert fake.webhook["url"] == f"http://127.0.0.1:{webhook_port}/tg-hook"
     assert fake.webhook["secret_token"] == SECRET
-    assert set(fake.webhook["allowed_updates"]) == {"message", "callback_query"}
+    assert set(fake.webhook["allowed_updates"]) == {"message", "callback_query", "inline_query"}
     assert not fake.calls("getUpdates")  # no polling in webhook mode
 
 
@@ -84,9 +84,10 @@ def test_question_answered_through_the_webhook(fake, bot):
 
     money = ask(fake, 9001, "张掖投入了多少资金?")
     assert "<b>1.6亿元</b>" in money.text
-    query = fake.press_button(money)  # a callback query through the webhook
+    query = fake.press_button(money)  # a callback query ("more") through the webhook
     assert fake.callback_answer(query)["answered"]
-    assert "相关段落" in fake.wait_for_messages(9001, after=2)[0].text
+    fake.wait_for(lambda: money.edits, 15, "the answer edited into a page")
+    assert "相关段落" in money.text
 
 
 def test_webhook_calls_without_the_secret_are_refused(fake, bot, webhook_port):

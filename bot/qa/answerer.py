@@ -17,6 +17,7 @@ from bot.qa.lexicon import Lexicon, place_within
 from bot.qa.question import Language, Question, QuestionReader, Term, clean_question
 from bot.qa.result import Alternative, Answer, Citation, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
+from index.analyzer import normalize
 from index.search import Hit, Searcher
 from index.store import IndexReader, StoredIndex
 
@@ -39,7 +40,11 @@ SMALL_TALK_RE = re.compile(
     r"(?i)(?:你好|您好|嗨|哈喽|谢谢|多谢|感谢|再见|拜拜|早上好|晚上好|晚安|好的|嗯)(?:你|你们|您|啦|了|呀)?"
     r"|ok|hi|hello|hey|thanks?|thank you|thx|bye|good (?:morning|evening|night)"
 )
+THANKS_RE = re.compile(r"(?i)谢|感谢|thank|thx")
+BYE_RE = re.compile(r"(?i)再见|拜拜|晚安|bye|good night")
 GREETING_PREFIX_RE = re.compile(r"(?i)^(?:你好|您好|嗨|请问|hi|hello|hey)[，,！!。.\s]+")
+# after a question mark, nothing but digits and punctuation (a stray keypress) is not asked
+STRAY_TAIL_RE = re.compile(r"([?？])[\s\d.,，。!！?？~～]+$")
 ASKING_RE = re.compile(
     r"[?？]|多少|几|什么|怎|哪|谁|吗|呢|何|啥|告诉|请问|介绍|说说|讲讲"
     r"|(?i:\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did)\b)"
@@ -161,8 +166,10 @@ class Answerer:
         if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
             return _declined(text, "empty")
         cleaned = GREETING_PREFIX_RE.sub("", cleaned) or cleaned
+        cleaned = STRAY_TAIL_RE.sub(r"\1", cleaned)  # 哈密有多少个服务站? 2: a slip of the keyboard
         if SMALL_TALK_RE.fullmatch(cleaned.strip(" !！.。~～?？,，")):
-            return _declined(text, "small_talk", "en" if re.search(r"[A-Za-z]", cleaned) else "zh")
+            lang = "en" if re.search(r"[A-Za-z]", cleaned) else "zh"
+            return _declined(text, "small_talk", lang, kind=_small_talk_kind(cleaned))
         question = self.reader.read(cleaned)
         return self.answer_question(question, top_k, original=text)
 
@@ -180,7 +187,7 @@ class Answerer:
             kind=best.candidate.kind.label if best else question.best_kind.label,
             citation=None,
             lang=lang,
-            passages=self._ranked([h for h in hits if h.score > 0][:top_k]),
+            passages=self._ranked([h for h in hits if h.score > 0][:top_k], question),
         )
         places, names = self.unknown_names(question)
         foreign = [n for n in places if LATIN_RE.search(n)]
@@ -194,24 +201,34 @@ class Answerer:
                 return replace(base, reason="unknown_name:" + "、".join(unknown))
             return replace(base, reason=self._why_not(question, bool(hits)))
         candidate = best.candidate
+        start, end = self._answer_span(candidate, question)
         return Answer(
             question=base.question,
-            answer=self._with_counted_noun(candidate, question),
+            answer=candidate.passage.original[start:end],
             confidence=base.confidence,
             kind=candidate.kind.label,
-            citation=self.citation(candidate.hit.passage_id),
+            citation=self.citation(candidate.hit.passage_id, (start, end)),
             lang=lang,
             alternatives=self._alternatives(best, scored),
             passages=base.passages,
         )
 
+    @classmethod
+    def _answer_span(cls, candidate: Candidate, question: Question) -> tuple[int, int]:
+        """Where the answer the reply states lies in the passage (the quoted text): the
+        candidate's span, with the noun it counts (`_counted_noun_end`), without the spaces
+        around it."""
+        end = cls._counted_noun_end(candidate, question)
+        return _trimmed(candidate.passage.original, candidate.start, end)
+
     @staticmethod
-    def _with_counted_noun(candidate: Candidate, question: Question) -> str:
-        """A figure with the noun it counts when the question names it and the article writes
-        it right after: 285个服务站, 74家“拥军门店”, 2600名双拥志愿者."""
+    def _counted_noun_end(candidate: Candidate, question: Question) -> int:
+        """Where a figure ends with the noun it counts when the question names it and the
+        article writes it right after (285个服务站, 74家“拥军门店”, 2600名双拥志愿者); else
+        where the candidate ends."""
         text, end = candidate.passage.text, candidate.end
         if not candidate.kind.value.figure:
-            return candidate.text.strip()
+            return end
         after = end + 1 if text[end : end + 1] in OPENING_QUOTES else end
         forms = [question.counted] if question.counted else []
         forms += [form for term in question.terms for form, weight in term.forms if weight >= 1.0]
@@ -223,12 +240,12 @@ class Answerer:
         ):
             stop += len(form)  # nouns only: 六次, not 六次荣膺
         if stop == after:
-            return candidate.text.strip()
+            return end
         if after > end and text[stop : stop + 1] == CLOSING_QUOTES.get(text[end], ""):
             stop += 1
         if stop - candidate.start > MAX_COUNTED_SPAN:
-            return candidate.text.strip()
-        return candidate.passage.original[candidate.start : stop].strip()
+            return end
+        return stop
 
     def unknown_names(self, question: Question) -> tuple[list[str], list[str]]:
         """The subjects (places; a Latin name in a Chinese question), then the other names, of
@@ -277,32 +294,59 @@ class Answerer:
             if right - left > 3 * CONTEXT_CHARS:
                 left = max(0, candidate.start - CONTEXT_CHARS)
                 right = candidate.end + CONTEXT_CHARS
+            start, end = _trimmed(text, candidate.start, candidate.end)
             alternatives.append(
                 Alternative(
-                    candidate.text.strip(),
+                    text[start:end],
                     text[left:right].strip(" ，,、"),
-                    self.citation(candidate.hit.passage_id),
+                    self.citation(candidate.hit.passage_id, (start, end)),
                 )
             )
         return alternatives
 
-    def citation(self, passage_id: int) -> Citation:
+    def citation(self, passage_id: int, span: tuple[int, int] | None = None) -> Citation:
+        """The passage quoted whole, its article, and where in it the answer lies (`span`,
+        offsets into the passage's text; kept only when it is a non-empty part of it)."""
         passage = self.index.passages[passage_id]
         record = self.index.articles[passage.article]
-        return Citation(passage.text, record.title, record.source, record.date, record.path)
+        if span is not None and not 0 <= span[0] < span[1] <= len(passage.text):
+            span = None
+        return Citation(
+            passage.text, record.title, record.source, record.date, record.path, record.url, span
+        )
 
-    def _ranked(self, hits: list[Hit]) -> list[RankedPassage]:
+    def _ranked(self, hits: list[Hit], question: Question) -> list[RankedPassage]:
+        """The retrieved passages; `on_topic` when one writes what the question asks about
+        (a key word other than a place: 志愿者 of 哈密有多少名志愿者), not only the place."""
+        topic = [form for t in question.terms if not t.place for form, _ in t.forms]
         return [
             RankedPassage(
                 h.passage.text,
                 round(h.score, 4),
                 self.index.articles[h.passage.article].title,
                 self.citation(h.passage_id),
+                on_topic=not topic or any(form in normalize(h.passage.text) for form in topic),
             )
             for h in hits
         ]
 
 
-def _declined(question: str, reason: str, lang: str = "zh") -> Answer:
-    """No answer, before any search: the question was empty, or a greeting."""
-    return Answer(question, None, 0.0, "unknown", None, lang=lang, reason=reason)
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span `start:end` of `text` without the spaces at its ends (as `str.strip`)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _declined(question: str, reason: str, lang: str = "zh", kind: str = "unknown") -> Answer:
+    """No answer, before any search: the question was empty, or small talk (`kind` says
+    which: greeting, thanks or bye)."""
+    return Answer(question, None, 0.0, kind, None, lang=lang, reason=reason)
+
+
+def _small_talk_kind(text: str) -> str:
+    if THANKS_RE.search(text):
+        return "thanks"
+    return "bye" if BYE_RE.search(text) else "greeting"

@@ -7,13 +7,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Citation:
-    """The passage an answer was taken from, and the article it belongs to."""
+    """The passage an answer was taken from, and the article it belongs to.
+
+    `url` is the article's address for people to open (an absolute http(s) URL), None when
+    unknown. `answer_span` is where the answer lies in `text`, the quoted passage, as
+    (start, end) character offsets: `text[start:end]` is the answer as the reply states it;
+    None for a passage quoted without an answer, or an answer not written inside the quote.
+    """
 
     text: str
     title: str
     source: str | None
     date: str | None
     path: str
+    url: str | None = None
+    answer_span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class RankedPassage:
     score: float
     title: str
     citation: Citation
+    on_topic: bool = True  # writes a key word of the question besides its places
 
 
 @dataclass(frozen=True)
@@ -49,3 +58,4 @@ class Answer:
     alternatives: list[Alternative] = field(default_factory=list)
     passages: list[RankedPassage] = field(default_factory=list)
     reason: str | None = None
+    understood: str | None = None  # a follow-up (那张掖呢?) as completed from the conversation

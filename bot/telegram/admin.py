@@ -1,0 +1,168 @@
+"""Administrators' handlers, mixed into `QABot`: /reindex, and adding articles from uploaded files
+or links, each followed by a rebuild that swaps the index in without dropping questions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import messages
+from bot.questionlog import QuestionLog, QuestionLogUnavailable, render_stats
+from bot.telegram.formatting import language
+from index.add import AddError, add_bytes, fetch_url
+from index.build import BuildReport
+from index.ingest import ARTICLE_SUFFIXES
+
+if TYPE_CHECKING:
+    from bot.service import QAService
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATS_DAYS = 7
+
+
+class AdminHandlers:
+    """/reindex, documents and links for `QAService.rebuild()`; needs `QABot`'s `settings`,
+    `service`, `is_admin`, `reply` and `edit_or_reply`."""
+
+    settings: Settings
+    service: QAService
+    question_log: QuestionLog | None
+
+    async def refuse(self, update: Update, action: str) -> None:
+        lang = language(update)
+        text = messages.text("admins_only", lang, action=messages.text(action, lang))
+        await self.reply(update.effective_message, escape(text))
+
+    async def cmd_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """What people asked this week: questions a day, answered share, the most asked
+        unanswered questions, thumbs down (from the question log)."""
+        if not self.is_admin(update):
+            await self.refuse(update, "action_stats")
+            return
+        lang = language(update)
+        if self.question_log is None:
+            await self.reply(update.effective_message, escape(messages.text("stats_off", lang)))
+            return
+        try:
+            stats = await asyncio.to_thread(self.question_log.stats, STATS_DAYS)
+        except QuestionLogUnavailable as exc:
+            log.warning("the question log failed: %s", exc)
+            await self.reply(update.effective_message, escape(messages.text("error", lang)))
+            return
+        await self.reply(update.effective_message, escape(render_stats(stats, lang)))
+
+    async def cmd_reindex(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.is_admin(update):
+            await self.refuse(update, "action_reindex")
+            return
+        lang = language(update)
+        message = update.effective_message
+        status = await self.reply(message, escape(messages.text("reindexing", lang)))
+        try:
+            report = await asyncio.to_thread(self.service.rebuild)
+        except Exception as exc:
+            if isinstance(exc, OSError):  # a missing data folder, a full disk: one line
+                log.error("reindex failed: %s", exc)
+            else:
+                log.exception("reindex failed")
+            await self.edit_or_reply(
+                status, message, escape(messages.text("reindex_failed", lang, error=exc))
+            )
+            return
+        log.info("reindexed: %s", report.summary())
+        lines = [messages.text("reindexed", lang, summary=report.summary())]
+        lines += [messages.text("skipped", lang, path=p, reason=r) for p, r in report.skipped]
+        await self.edit_or_reply(status, message, escape("\n".join(lines)))
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if not self.is_admin(update):
+            await self.refuse(update, "action_add")
+            return
+        lang = language(update)
+        document = message.document
+        name = document.file_name or "article.txt"
+        if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
+            await self.reply(message, escape(messages.text("bad_suffix", lang, name=name)))
+            return
+        limit = self.settings.max_upload_bytes
+        if document.file_size and document.file_size > limit:
+            text = messages.text("too_large", lang, size=document.file_size, limit=limit)
+            await self.reply(message, escape(text))
+            return
+        status = await self.reply(message, escape(messages.text("adding", lang, name=name)))
+        try:
+            file = await document.get_file()
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not download %s: %s", name, exc)
+            text = messages.text("add_failed", lang, name=name, error=exc)
+            await self.edit_or_reply(status, message, escape(text))
+            return
+
+        def add() -> Path:
+            return add_bytes(name, data, self.settings.data_dir, max_bytes=limit)
+
+        await self._add_article(update, status, name, add)
+
+    async def add_link(self, update: Update, url: str) -> None:
+        if not self.is_admin(update):
+            await self.refuse(update, "action_add")
+            return
+        lang = language(update)
+        status = await self.reply(
+            update.effective_message, escape(messages.text("adding", lang, name=url))
+        )
+
+        def add() -> Path:
+            return fetch_url(
+                url,
+                self.settings.data_dir,
+                timeout=self.settings.fetch_timeout,
+                allow_private=self.settings.allow_private_fetch,
+            )
+
+        await self._add_article(update, status, url, add)
+
+    async def _add_article(self, update: Update, status: Message | None, name: str, add) -> None:
+        """Save the article (`add`), rebuild and swap the index in a thread, report the result."""
+        lang = language(update)
+        message = update.effective_message
+
+        def add_and_rebuild() -> tuple[Path, BuildReport]:
+            saved = add()
+            return saved, self.service.rebuild()
+
+        try:
+            saved, report = await asyncio.to_thread(add_and_rebuild)
+        except (AddError, OSError) as exc:
+            text = messages.text("add_failed", lang, name=name, error=exc)
+            await self.edit_or_reply(status, message, escape(text))
+            return
+        relative = saved.resolve().relative_to(self.settings.data_dir.resolve()).as_posix()
+        reason = next((r for p, r in report.skipped if p == relative), None)
+        source = next((s for s in self.service.sources() if s.path == relative), None)
+        if reason is not None or source is None:
+            saved.unlink(missing_ok=True)  # keep unusable files out of the data folder
+            reason = reason or "no article text"
+            log.info("not added %s: %s", relative, reason)
+            text = messages.text("added_unreadable", lang, name=name, reason=reason)
+        else:
+            log.info("added article %s: %s", relative, report.summary())
+            text = messages.text(
+                "added",
+                lang,
+                title=source.title,
+                passages=source.passages,
+                summary=report.summary(),
+            )
+        await self.edit_or_reply(status, message, escape(text))
