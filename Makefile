@@ -1,10 +1,12 @@
 # qabot: `make run` sets everything up and starts the bot (or a terminal chat); `make test` runs the tests.
+# `make install`: a production install of its own (README, "Running it for real").
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PROD_VENV ?= .venv-prod
 
-.PHONY: run test install index lint bench bench-smoke bench-million soak train model-report clean
+.PHONY: run test test-slow install index lint bench bench-smoke bench-million soak train model-report clean
 
 run: $(STAMP)
 	$(BIN)/qabot run
@@ -12,8 +14,19 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-install: $(STAMP)
+# The tests marked slow (a clean virtualenv installed from PyPI, as the README's deployment steps)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
+# Production: `pip install .` (not editable, no dev extra) into $(PROD_VENV); run it again after an
+# update. Then: $(PROD_VENV)/bin/qabot index build && $(PROD_VENV)/bin/qabot serve
+install:
+	test -x $(PROD_VENV)/bin/python || $(PYTHON) -m venv $(PROD_VENV)
+	$(PROD_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PROD_VENV)/bin/python -m pip install --quiet --upgrade .
+	@echo "installed $(PROD_VENV)/bin/qabot"
+
+# the development virtualenv (editable, with the dev extra): run, test, lint, bench
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -54,4 +67,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot index tests bench
 
 clean:
-	rm -rf $(VENV) data/index.sqlite data/index.json .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) build data/index.sqlite data/index.json .pytest_cache .ruff_cache .cache

@@ -14,7 +14,7 @@ def _argv(args: list[str]) -> list[str]:
         for action in build_parser()._actions  # noqa: SLF001 - argparse keeps subcommands here
         if hasattr(action, "choices") and isinstance(action.choices, dict)
     )
-    if args and (args[0] in commands or args[0] in {"-h", "--help"}):
+    if args and (args[0] in commands or args[0] in {"-h", "--help", "--version"}):
         return args
     return ["serve", *args]
 

@@ -10,16 +10,62 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from pydantic import ValidationError
+
 from bot.errors import CliError
 from bot.render import answer_json, render_text
 from bot.service import QAService
-from bot.settings import Settings
+from bot.settings import Settings, settings_errors
 from index.store import IndexUnavailable
 
 if TYPE_CHECKING:  # imported by the commands that build or add: a question needs neither
     from index.build import BuildProgress, BuildReport
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # every user error: a bad option or setting, a refused article, no index
+MAX_TOP_K = 50
+
+
+def top_k(value: str) -> int:
+    """`--top-k`: a whole number from 1 to MAX_TOP_K (argparse says so and exits with 2)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_TOP_K}, not {value!r}"
+        ) from None
+    if not 1 <= number <= MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TOP_K}, not {number}")
+    return number
+
+
+def version() -> str:
+    """The installed distribution's version, else (a source tree) pyproject.toml's."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("qabot")
+    except PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
+
+
+class VersionAction(argparse.Action):
+    """`--version`: prints `qabot VERSION` and exits (the version looked up only then)."""
+
+    def __init__(
+        self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
+    ):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"qabot {version()}")
+        parser.exit()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -95,6 +141,8 @@ def cmd_index_add(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    service = _service(settings)
+    indexed = service.indexed()
     failed = 0
     for item in args.items:
         try:
@@ -104,16 +152,33 @@ def cmd_index_add(args: argparse.Namespace) -> int:
                     settings.data_dir,
                     timeout=settings.fetch_timeout,
                     allow_private=settings.allow_private_fetch,
+                    indexed=indexed,
                 )
             else:
-                saved = add_file(Path(item), settings.data_dir)
+                saved = add_file(Path(item), settings.data_dir, indexed=indexed)
             print(f"added {item} as {saved}")
         except AddError as exc:
             failed += 1
             print(f"error: cannot add {item}: {exc}", file=sys.stderr)
-    report = _service(settings).rebuild(progress=ProgressLine())
+    report = service.rebuild(progress=ProgressLine())
     _print_report(report, settings.index_path)
-    return 1 if failed else 0
+    return EXIT_USAGE if failed else 0
+
+
+def cmd_index_remove(args: argparse.Namespace) -> int:
+    from index.remove import RemoveError
+
+    settings = _settings(args)
+    if not settings.data_dir.is_dir():
+        raise CliError(f"data directory {settings.data_dir} does not exist")
+    try:
+        removed, report = _service(settings).remove(args.names, progress=ProgressLine())
+    except RemoveError as exc:
+        raise CliError(f"cannot remove: {exc} (nothing was removed)") from exc
+    for relative in removed:
+        print(f"removed {relative}")
+    _print_report(report, settings.index_path)
+    return 0
 
 
 def cmd_index_stats(args: argparse.Namespace) -> int:
@@ -152,8 +217,9 @@ Commands: /sources lists the indexed articles, /help shows this, /quit (or Ctrl-
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    service = _service(_settings(args))
-    hits = service.search(args.query, top_k=args.top_k)
+    settings = _settings(args)
+    service = _service(settings)
+    hits = service.search(" ".join(args.query), top_k=args.top_k or settings.top_k)
     index = service.answerer.index
     if args.json:
         print(
@@ -189,8 +255,10 @@ def _answer_one(service: QAService, question: str, as_json: bool, top_k: int) ->
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    service = _service(_settings(args))
+    settings = _settings(args)
+    service = _service(settings)
     service.load()
+    args.top_k = args.top_k or settings.top_k
     if args.question == ["-"]:
         # one answer line per input line, in order (a blank line gets the "ask a question" reply)
         for line in sys.stdin:
@@ -260,7 +328,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """What people asked: the question log's stats as text, or (--export) an eval-set file."""
-    from bot.questionlog import QuestionLog, QuestionLogUnavailable, render_stats
+    from bot.questionlog import QuestionLog, QuestionLogUnavailable
+    from bot.render import render_stats
 
     if args.days < 1:
         raise CliError(f"--days must be at least 1, not {args.days}")
@@ -308,7 +377,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qabot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=VersionAction, help="print qabot's version and exit")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do"
+    )
 
     def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--index", type=Path, help="index file (default: QABOT_INDEX_PATH)")
@@ -319,13 +391,33 @@ def build_parser() -> argparse.ArgumentParser:
         return with_index(p)
 
     index = commands.add_parser("index", help="build, update and inspect the index")
-    index_commands = index.add_subparsers(dest="index_command", required=True)
+    index_commands = index.add_subparsers(
+        dest="index_command", required=True, metavar="ACTION", help="what to do with the index"
+    )
     with_data(index_commands.add_parser("build", help="build or update the index")).set_defaults(
         func=cmd_index_build
     )
     add = with_data(index_commands.add_parser("add", help="add article files or web pages"))
-    add.add_argument("items", nargs="+", metavar="FILE_OR_URL")
+    add.add_argument(
+        "items",
+        nargs="+",
+        metavar="FILE_OR_URL",
+        help="an article file (.txt, .md, .html) or an http(s) link to a web page; refused when "
+        "it has no article text or the data folder has the same article already",
+    )
     add.set_defaults(func=cmd_index_add)
+    remove = with_data(
+        index_commands.add_parser(
+            "remove", help="delete articles from the data dir and update the index"
+        )
+    )
+    remove.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a file name in the data dir (as `qabot sources` lists it) or a path under it",
+    )
+    remove.set_defaults(func=cmd_index_remove)
     with_index(index_commands.add_parser("stats", help="what the index holds")).set_defaults(
         func=cmd_index_stats
     )
@@ -335,15 +427,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     search = with_index(commands.add_parser("search", help="ranked passages for a query"))
-    search.add_argument("--top-k", type=int, default=5)
-    search.add_argument("--json", action="store_true")
-    search.add_argument("query")
+    search.add_argument(
+        "--top-k",
+        type=top_k,
+        metavar="N",
+        help=f"how many passages, 1 to {MAX_TOP_K} (default: QABOT_TOP_K, 5)",
+    )
+    search.add_argument("--json", action="store_true", help="JSON output: a list of passages")
+    search.add_argument(
+        "query", nargs="+", metavar="QUERY", help="words to search for (several are joined)"
+    )
     search.set_defaults(func=cmd_search)
 
     ask = with_index(commands.add_parser("ask", help="answer a question ('-' reads one per line)"))
     ask.add_argument("--json", action="store_true", help="JSON output (JSON Lines with '-')")
-    ask.add_argument("--top-k", type=int, default=5)
-    ask.add_argument("question", nargs="+")
+    ask.add_argument(
+        "--top-k",
+        type=top_k,
+        metavar="N",
+        help=f"passages read for the answer, 1 to {MAX_TOP_K} (default: QABOT_TOP_K, 5)",
+    )
+    ask.add_argument(
+        "question",
+        nargs="+",
+        metavar="QUESTION",
+        help="the question (several words are joined); '-' reads one question per line from stdin",
+    )
     ask.set_defaults(func=cmd_ask)
 
     with_index(commands.add_parser("chat", help="a conversation in the terminal")).set_defaults(
@@ -388,7 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
-    except Exception as exc:  # pydantic's ValidationError: a bad QABOT_* value
+    except ValidationError as exc:  # a bad QABOT_* value: one line for each
+        for line in settings_errors(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # pydantic-settings' SettingsError: an unreadable .env, say
         print(f"error: invalid settings: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(

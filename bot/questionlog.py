@@ -399,67 +399,6 @@ def _is_question_log(connection: sqlite3.Connection, tables: set[str]) -> bool:
     return row is not None and row[0] == FORMAT
 
 
-# ---------------------------------------------------------------------- the report
-
-REPORT_LABELS = {
-    "en": {
-        "title": "Questions in the last {days} days (UTC): {total}, {answered} answered ({share})",
-        "per_day": "Questions a day:",
-        "unanswered": "Most asked unanswered questions:",
-        "no_unanswered": "Most asked unanswered questions: none",
-        "feedback": "Feedback: {up} thumbs up, {down} thumbs down",
-        "thumbs_down": "Recent thumbs-down:",
-        "abstained": "(no answer)",
-        "confidence": "confidence",
-    },
-    "zh": {
-        "title": "最近{days}天（UTC）的问题：{total}个，已回答{answered}个（{share}）",
-        "per_day": "每天的问题数：",
-        "unanswered": "最常问但未回答的问题：",
-        "no_unanswered": "最常问但未回答的问题：无",
-        "feedback": "反馈：{up}个赞，{down}个踩",
-        "thumbs_down": "最近被踩的回答：",
-        "abstained": "（未回答）",
-        "confidence": "置信度",
-    },
-}
-
-
-def render_stats(stats: LogStats, lang: str = "en") -> str:
-    """The report as plain text lines (`en` or `zh` labels); the caller escapes it for HTML."""
-    labels = REPORT_LABELS.get(lang, REPORT_LABELS["en"])
-    lines = [
-        labels["title"].format(
-            days=stats.days,
-            total=stats.total,
-            answered=stats.answered,
-            share=f"{stats.answered_share:.0%}",
-        ),
-        labels["per_day"],
-    ]
-    lines += [f"  {day.isoformat()}  {count}" for day, count in stats.per_day.items()]
-    if stats.unanswered_top:
-        lines.append(labels["unanswered"])
-        width = len(str(stats.unanswered_top[0].count))
-        lines += [
-            f"  {asked.count:>{width}} × {_one_line(asked.question)}"
-            for asked in stats.unanswered_top
-        ]
-    else:
-        lines.append(labels["no_unanswered"])
-    lines.append(labels["feedback"].format(up=stats.thumbs_up, down=stats.thumbs_down))
-    if stats.recent_thumbs_down:
-        lines.append(labels["thumbs_down"])
-        for rated in stats.recent_thumbs_down:
-            answer = _one_line(rated.answer) if rated.answer is not None else labels["abstained"]
-            where = f", {_one_line(rated.article)}" if rated.article else ""
-            lines.append(
-                f"  {rated.asked_at[:10]} {_one_line(rated.question)} -> {answer}"
-                f" ({labels['confidence']} {rated.confidence:.2f}{where})"
-            )
-    return "\n".join(lines)
-
-
 def _one_line(text: str, limit: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -9,10 +9,14 @@ JSON.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from bot.messages import text
 from bot.qa.question import clean_question
 from bot.qa.result import Answer, Citation
+
+if TYPE_CHECKING:
+    from bot.questionlog import LogStats
 from index.urls import web_url
 
 
@@ -157,3 +161,49 @@ def answer_json(answer: Answer) -> dict:
         ],
         "passages": [{"text": p.text, "score": p.score, "title": p.title} for p in answer.passages],
     }
+
+
+def render_stats(stats: LogStats, lang: str = "en") -> str:
+    """The question log's report (`qabot report`, the admin's /stats) as plain text lines;
+    the Telegram side escapes it."""
+    lines = [
+        text(
+            "report_title",
+            lang,
+            days=stats.days,
+            total=stats.total,
+            answered=stats.answered,
+            share=f"{stats.answered_share:.0%}",
+        ),
+        text("report_per_day", lang),
+    ]
+    lines += [f"  {day.isoformat()}  {count}" for day, count in stats.per_day.items()]
+    if stats.unanswered_top:
+        lines.append(text("report_unanswered", lang))
+        width = len(str(stats.unanswered_top[0].count))
+        lines += [
+            f"  {asked.count:>{width}} × {_one_line(asked.question)}"
+            for asked in stats.unanswered_top
+        ]
+    else:
+        lines.append(text("report_no_unanswered", lang))
+    lines.append(text("report_feedback", lang, up=stats.thumbs_up, down=stats.thumbs_down))
+    if stats.recent_thumbs_down:
+        lines.append(text("report_thumbs_down", lang))
+        for rated in stats.recent_thumbs_down:
+            answer = (
+                _one_line(rated.answer)
+                if rated.answer is not None
+                else text("report_abstained", lang)
+            )
+            where = f", {_one_line(rated.article)}" if rated.article else ""
+            lines.append(
+                f"  {rated.asked_at[:10]} {_one_line(rated.question)} -> {answer}"
+                f" ({text('confidence', lang)} {rated.confidence:.2f}{where})"
+            )
+    return "\n".join(lines)
+
+
+def _one_line(line: str, limit: int = 120) -> str:
+    flat = " ".join(line.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -17,7 +17,7 @@ from bot.qa.answerer import Answerer
 from bot.qa.dictionaries import prepare_dictionaries
 from bot.qa.result import Answer
 from index.search import Hit
-from index.store import ArticleRecord, StoredIndex, load_index
+from index.store import ArticleRecord, IndexUnavailable, StoredIndex, load_index
 
 if TYPE_CHECKING:  # the build (ingest, HTML, encodings) is imported when one is asked for
     from index.build import BuildProgress, BuildReport
@@ -94,6 +94,26 @@ class QAService:
         index = self.answerer.index
         counts = index.passage_counts()
         return [_source(record, counts[i]) for i, record in enumerate(index.articles)]
+
+    def indexed(self) -> list[ArticleRecord] | None:
+        """The indexed articles (to tell an article being added from those there), or None
+        when there is no usable index."""
+        try:
+            return list(self.answerer.index.articles)
+        except IndexUnavailable:
+            return None
+
+    def remove(
+        self, names: list[str], progress: Callable[[BuildProgress], None] | None = None
+    ) -> tuple[list[str], BuildReport]:
+        """Delete the articles `names` mean from the data folder (all checked first; see
+        `index.remove`), then rebuild, so they no longer answer. Returns their paths relative
+        to the data folder and the build's report; raises `RemoveError`."""
+        from index.remove import remove_articles
+
+        with self._build_lock:  # not while a rebuild reads the folder
+            removed = remove_articles(names, self.data_dir)
+        return removed, self.rebuild(progress)
 
     def rebuild(self, progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Build (incrementally) and swap the new index in; one rebuild at a time."""

@@ -8,17 +8,33 @@ carrying the link it was fetched from when it does not state its own address.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import ipaddress
 import logging
 import re
 import socket
+import tempfile
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from index.ingest import ARTICLE_SUFFIXES, MAX_FILE_BYTES, UnreadableFile, decode_bytes, page_url
+from index.ingest import (
+    ARTICLE_SUFFIXES,
+    MAX_FILE_BYTES,
+    Article,
+    UnreadableFile,
+    decode_bytes,
+    iter_article_files,
+    page_url,
+    read_article,
+)
+
+if TYPE_CHECKING:
+    from index.store import ArticleRecord
 
 log = logging.getLogger(__name__)
 MAX_FETCH_BYTES = 5 * 1024 * 1024
@@ -27,8 +43,43 @@ HTML_START_RE = re.compile(rb"<html(?:\s[^<>]*)?>", re.IGNORECASE)
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+# Why an article cannot be added (or removed), in English (the CLI); the Telegram bot shows
+# the catalogue's `add_error_<key>` in the user's language with the same fields.
+REASONS = {
+    "too_large": "file too large ({size} bytes, limit {limit})",
+    "unreadable": "not a readable article: {reason}",
+    "no_text": "no article text found in it (nothing was added)",
+    "duplicate": "its article text is already in the data folder as {existing}",
+    "escapes": "file name escapes the data directory",
+    "not_a_file": "{path} is not a file",
+    "bad_link": "not a valid link ({error})",
+    "not_http": "only http:// and https:// links can be added",
+    "unresolvable": "cannot resolve {host}",
+    "private": (
+        "{host} is a local or private address; refused "
+        "(set QABOT_ALLOW_PRIVATE_FETCH=true to allow such links)"
+    ),
+    "http_status": "the page answered HTTP {status}",
+    "not_a_page": "not a web page ({content_type})",
+    "page_too_large": "page larger than {limit} bytes",
+    "too_slow": "the page took longer than {seconds:g} s to download",
+    "fetch_failed": "cannot fetch the page: {error}",
+    # removing (index.remove)
+    "not_found": "{name} is not in the data folder",
+    "outside": "{name} is outside the data folder",
+    "ambiguous": "{name} names several files: {paths}; give the path under the data folder",
+    "not_an_article": "{name} is not an article file",
+}
+
+
 class AddError(Exception):
-    """The article cannot be added; the message says why."""
+    """The article cannot be added; `key` names the reason (`REASONS`), `fields` fill it in,
+    and the message (`str`) says why in English."""
+
+    def __init__(self, key: str, /, **fields: object):
+        self.key = key
+        self.fields = fields
+        super().__init__(REASONS[key].format(**fields))
 
 
 def safe_filename(name: str, default_suffix: str = ".txt") -> str:
@@ -59,33 +110,113 @@ def _unique_path(directory: Path, filename: str) -> Path:
     return target
 
 
-def add_bytes(name: str, data: bytes, data_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Path:
-    """Save uploaded article bytes under a safe, unused name in `data_dir`."""
-    if len(data) > max_bytes:
-        raise AddError(f"file too large ({len(data)} bytes, limit {max_bytes})")
+def text_key(article: Article) -> str:
+    """What makes two articles the same text: their paragraphs, NFKC-normalised, without
+    white space (a page fetched again, the same text saved in another encoding or name)."""
+    text = unicodedata.normalize("NFKC", "\n".join(article.paragraphs))
+    return hashlib.sha256("".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def read_candidate(filename: str, data: bytes) -> Article:
+    """The article `data` would be once saved as `filename`, read exactly as the build reads
+    it (in a temporary folder: nothing is written to the data folder). Raises `AddError`."""
     try:
         decode_bytes(data)
     except UnreadableFile as exc:
-        raise AddError(f"not a readable article: {exc}") from exc
+        raise AddError("unreadable", reason=str(exc)) from exc
+    with tempfile.TemporaryDirectory(prefix="qabot-add-") as folder:
+        path = Path(folder) / filename
+        path.write_bytes(data)
+        try:
+            return read_article(path, Path(folder))
+        except UnreadableFile as exc:
+            if not str(exc).startswith("no article text"):
+                raise AddError("unreadable", reason=str(exc)) from exc
+            raise AddError("no_text") from exc
+
+
+def find_duplicate(
+    data: bytes,
+    article: Article,
+    data_dir: Path,
+    indexed: Sequence[ArticleRecord] | None = None,
+) -> str | None:
+    """The data folder's file (relative path) with the same bytes or the same article text as
+    `data`, or None.
+
+    Compared are the files of the same size (bytes) and, for the text, the indexed articles
+    with the same title or bytes plus the files the index does not know yet; without an index
+    (`indexed` None) every file is read, as the build after the addition would.
+    """
     data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    known: dict[str, ArticleRecord] = {}
+    if indexed is not None:
+        known = {record.path: record for record in indexed}
+    key = None
+    for path in iter_article_files(data_dir):
+        relative = path.relative_to(data_dir).as_posix()
+        try:
+            if not path.is_file() or path.suffix.lower() not in ARTICLE_SUFFIXES:
+                continue
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return relative
+        except OSError:
+            continue
+        record = known.get(relative)
+        if record is not None and record.title != article.title and record.sha256 != digest:
+            continue  # indexed under another title: another article
+        key = key or text_key(article)
+        try:
+            if text_key(read_article(path, data_dir)) == key:
+                return relative
+        except (UnreadableFile, OSError):
+            continue
+        except Exception:  # a parser bug on someone else's file: not a duplicate
+            log.warning("cannot compare with %s", relative, exc_info=True)
+    return None
+
+
+def add_bytes(
+    name: str,
+    data: bytes,
+    data_dir: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    indexed: Sequence[ArticleRecord] | None = None,
+) -> Path:
+    """Save uploaded article bytes under a safe, unused name in `data_dir`, unless they hold
+    no article text or the data folder has the article already (`indexed`: the index's
+    articles, to compare with fewer files; see `find_duplicate`). Nothing is written when
+    the article is refused."""
+    if len(data) > max_bytes:
+        raise AddError("too_large", size=len(data), limit=max_bytes)
+    filename = safe_filename(name)
+    article = read_candidate(filename, data)
+    data_dir = Path(data_dir)
+    existing = find_duplicate(data, article, data_dir, indexed)
+    if existing is not None:
+        raise AddError("duplicate", existing=existing)
     data_dir.mkdir(parents=True, exist_ok=True)
-    target = _unique_path(data_dir, safe_filename(name))
+    target = _unique_path(data_dir, filename)
     if target.resolve().parent != data_dir.resolve():
-        raise AddError("file name escapes the data directory")
+        raise AddError("escapes")
     temporary = target.with_name(f".{target.name}.part")
     temporary.write_bytes(data)
     temporary.replace(target)
     return target
 
 
-def add_file(source: Path, data_dir: Path) -> Path:
-    """Copy a local article file into `data_dir`."""
+def add_file(source: Path, data_dir: Path, indexed: Sequence[ArticleRecord] | None = None) -> Path:
+    """Copy a local article file into `data_dir` (refused as `add_bytes` refuses)."""
     source = Path(source)
     if not source.is_file():
-        raise AddError(f"{source} is not a file")
-    if source.stat().st_size > MAX_FILE_BYTES:
-        raise AddError(f"{source} is too large (limit {MAX_FILE_BYTES} bytes)")
-    return add_bytes(source.name, source.read_bytes(), data_dir)
+        raise AddError("not_a_file", path=source)
+    size = source.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise AddError("too_large", size=size, limit=MAX_FILE_BYTES)
+    return add_bytes(source.name, source.read_bytes(), data_dir, indexed=indexed)
 
 
 def check_url(url: str, allow_private: bool = False) -> str:
@@ -94,18 +225,18 @@ def check_url(url: str, allow_private: bool = False) -> str:
         parsed = urlparse(url.strip())
         port = parsed.port
     except ValueError as exc:  # "http://[::1", a port out of range
-        raise AddError(f"not a valid link ({exc})") from exc
+        raise AddError("bad_link", error=exc) from exc
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
-        raise AddError("only http:// and https:// links can be added")
+        raise AddError("not_http")
     if not allow_private:
         try:
             infos = socket.getaddrinfo(parsed.hostname, port or 80, proto=socket.IPPROTO_TCP)
         except socket.gaierror as exc:
-            raise AddError(f"cannot resolve {parsed.hostname}") from exc
+            raise AddError("unresolvable", host=parsed.hostname) from exc
         for info in infos:
             address = ipaddress.ip_address(info[4][0])
             if not address.is_global:
-                raise AddError(f"{parsed.hostname} is a local or private address; refused")
+                raise AddError("private", host=parsed.hostname)
     return parsed.geturl()
 
 
@@ -121,7 +252,7 @@ def _check_peer(response) -> None:
     except ValueError:
         return
     if not address.is_global:
-        raise AddError(f"{address} is a local or private address; refused")
+        raise AddError("private", host=address)
 
 
 def fetch_url(
@@ -130,8 +261,10 @@ def fetch_url(
     timeout: float = 15.0,
     max_bytes: int = MAX_FETCH_BYTES,
     allow_private: bool = False,
+    indexed: Sequence[ArticleRecord] | None = None,
 ) -> Path:
-    """Download a web page (bounded size and time) and save it as an article."""
+    """Download a web page (bounded size and time) and save it as an article (refused as
+    `add_bytes` refuses)."""
     import httpx
 
     url = check_url(url, allow_private)
@@ -147,25 +280,26 @@ def fetch_url(
                     _check_peer(response)
                 address = str(response.url)  # as it was asked for: percent-encoded, IDNA host
                 if response.status_code != 200:
-                    raise AddError(f"the page answered HTTP {response.status_code}")
+                    raise AddError("http_status", status=response.status_code)
                 content_type = response.headers.get("content-type", "")
                 if content_type and not re.match(r"text/|application/(xhtml|xml)", content_type):
-                    raise AddError(f"not a web page ({content_type.split(';')[0]})")
+                    raise AddError("not_a_page", content_type=content_type.split(";")[0])
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise AddError(f"page larger than {max_bytes} bytes")
+                        raise AddError("page_too_large", limit=max_bytes)
                     if time.monotonic() > deadline:
-                        raise AddError(f"the page took longer than {2 * timeout:g} s to download")
+                        raise AddError("too_slow", seconds=2 * timeout)
                     chunks.append(chunk)
     except httpx.HTTPError as exc:
-        raise AddError(f"cannot fetch the page: {exc.__class__.__name__}") from exc
+        raise AddError("fetch_failed", error=exc.__class__.__name__) from exc
     parsed = urlparse(url)
     name = (parsed.hostname or "page") + re.sub(r"[^\w.-]+", "-", parsed.path).rstrip("-")
     return add_bytes(
         safe_filename(name[:80], ".html").rsplit(".", 1)[0] + ".html",
         with_address(b"".join(chunks), address),
         data_dir,
+        indexed=indexed,
     )
 
 

@@ -12,7 +12,8 @@ be answered once.
 
 Tests inject updates (`send_text`, `send_document`, `press_button`), read what the bot sent
 (`messages`, `wait_for_messages`, `calls`) and inject faults (`add_fault`: an HTTP status
-such as 500, 429 with `retry_after` or 403 for one chat, and/or a delay).
+such as 500, 429 with `retry_after` or 403 for one chat, and/or a delay; `get_me_override`:
+a getMe answer that is not quite Telegram's).
 
 `BotProcess` runs the real `qabot serve` (or `python -m bot`) as a subprocess against it.
 Nothing here talks to Telegram or any other outside host.
@@ -257,6 +258,9 @@ class FakeBotAPI:
         self._next_callback = 1
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.webhook: dict | None = None
+        # fields getMe answers differently (None: left out), e.g. {"is_bot": None} is what
+        # the npm telegram-test-api answers: a Bot API that is not quite Telegram's
+        self.get_me_override: dict[str, Any] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self._closed = False
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -426,9 +430,10 @@ class FakeBotAPI:
         user_id: int | None = None,
         chat_type: str | None = None,
         file_size: int | None = None,
+        language_code: str = "zh-hans",
     ) -> dict:
         """A user sends a file; `getFile` and the download serve `content`."""
-        message = self._new_message(chat_id, user_id, chat_type, None, "zh-hans", "Tester")
+        message = self._new_message(chat_id, user_id, chat_type, None, language_code, "Tester")
         with self._cond:
             number = len(self._files) + 1
             file_id = f"FILE{number:04d}-{chat_id}"
@@ -470,6 +475,12 @@ class FakeBotAPI:
         }
         self._push({"callback_query": query})
         return query_id
+
+    def ask(self, chat_id: int, text: str, timeout: float = 15.0, **kwargs: Any) -> Sent:
+        """Send `text` in a chat (as `send_text`) and return the bot's next message there."""
+        before = self.count(chat_id)
+        self.send_text(chat_id, text, **kwargs)
+        return self.wait_for_messages(chat_id, after=before, timeout=timeout)[0]
 
     def send_inline_query(self, user_id: int, query: str) -> str:
         """A user types `@bot query` in some chat; returns the inline query id."""
@@ -679,12 +690,14 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ API methods
 
     def _api_getme(self, params: dict, headers: dict) -> dict:
-        return {
+        me = {
             **self.bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
+            **self.get_me_override,
         }
+        return {key: value for key, value in me.items() if value is not None}
 
     def _api_deletewebhook(self, params: dict, headers: dict) -> bool:
         with self._cond:

@@ -7,6 +7,7 @@ Pages are served by a local HTTP server on 127.0.0.1, so fetching needs `allow_p
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -89,6 +90,60 @@ def test_unreadable_bytes_are_refused(tmp_path, data, reason):
     with pytest.raises(AddError, match=reason):
         add_bytes("article.txt", data, tmp_path / "data")
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+
+# ------------------------------------------------------------------ refused before anything is written
+
+
+def test_the_same_bytes_again_are_refused(tmp_path):
+    data = tmp_path / "data"
+    add_bytes("qingshan.txt", ARTICLE, data)
+    with pytest.raises(AddError, match="already in the data folder as qingshan.txt"):
+        add_bytes("another-name.md", ARTICLE, data)
+    assert [p.name for p in data.iterdir()] == ["qingshan.txt"]
+
+
+def test_the_same_text_in_another_encoding_and_layout_is_refused(tmp_path):
+    data = tmp_path / "data"
+    (data / "2023").mkdir(parents=True)
+    (data / "2023" / "qingshan.txt").write_bytes(ARTICLE)
+    again = ARTICLE.decode().replace("\n", "\r\n\r\n").replace("，", "， ").encode("gb18030")
+    with pytest.raises(AddError, match="already in the data folder as 2023/qingshan.txt"):
+        add_bytes("qingshan-gbk.txt", again, data)
+    assert [p.name for p in data.iterdir()] == ["2023"]
+
+
+def test_an_indexed_article_with_another_title_is_not_read_again(tmp_path, monkeypatch):
+    """With the index's articles given, a file indexed under another title is not compared."""
+    from index import add as add_module
+    from index.store import ArticleRecord
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "other.txt").write_text("别的文章\n别的县建成了3个服务站。\n", encoding="utf-8")
+    read = []
+    real = add_module.read_article
+    monkeypatch.setattr(add_module, "read_article", lambda p, d: read.append(p.name) or real(p, d))
+    indexed = [ArticleRecord("other.txt", "0" * 64, "别的文章", None, None, None, None)]
+    saved = add_bytes("qingshan.txt", ARTICLE, data, indexed=indexed)
+    assert saved.name == "qingshan.txt" and "other.txt" not in read
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<html><head><title>x</title></head><body><nav>home</nav></body></html>",
+        b"<html><body><script>var a = 1;</script></body></html>",
+    ],
+    ids=["navigation only", "script only"],
+)
+def test_a_page_without_article_text_is_refused(tmp_path, page):
+    data = tmp_path / "data"
+    data.mkdir()
+    with pytest.raises(AddError, match="no article text") as refused:
+        add_bytes("page.html", page, data)
+    assert refused.value.key == "no_text"
+    assert list(data.iterdir()) == []
 
 
 def test_too_large_is_refused(tmp_path):
@@ -291,11 +346,23 @@ def test_slow_page_times_out(server, tmp_path):
     assert time.monotonic() - started < 1.4
 
 
-def test_page_names_do_not_collide(server, tmp_path):
+def test_a_page_fetched_twice_is_refused_the_second_time(server, tmp_path):
     data = tmp_path / "data"
     first = fetch_url(f"{server}/news/2023/qingshan.shtml", data, allow_private=True)
-    second = fetch_url(f"{server}/news/2023/qingshan.shtml", data, allow_private=True)
-    assert first != second and first.exists() and second.exists()
+    listing = sorted(p.name for p in data.iterdir())
+    with pytest.raises(AddError, match=f"already in the data folder as {first.name}") as refused:
+        fetch_url(f"{server}/news/2023/qingshan.shtml", data, allow_private=True)
+    assert refused.value.key == "duplicate" and refused.value.fields == {"existing": first.name}
+    # the same article from another address (other bytes: another canonical link) too
+    with pytest.raises(AddError, match="already in the data folder"):
+        fetch_url(f"{server}/news/2023/qingshan.shtml?from=rss", data, allow_private=True)
+    assert sorted(p.name for p in data.iterdir()) == listing
+
+
+def test_a_loopback_link_names_the_setting_that_allows_it(server, tmp_path):
+    with pytest.raises(AddError, match="QABOT_ALLOW_PRIVATE_FETCH") as refused:
+        fetch_url(f"{server}/news/2023/qingshan.shtml", tmp_path / "data")
+    assert refused.value.key == "private"
 
 
 def test_path_in_the_link_cannot_escape(server, tmp_path):
@@ -362,3 +429,21 @@ def test_index_add_of_a_link_answers_with_the_link(server, seed_dir, tmp_path, m
     assert main(["ask", "--index", str(index), "青山县建成了多少个退役军人服务站?"]) == 0
     source = capsys.readouterr().out.strip().splitlines()[2]
     assert "青山县召开拥军优属工作座谈会" in source and source.endswith(link)
+
+
+def test_every_reason_has_a_chinese_text_with_the_same_fields():
+    """The bot says why in the admin's language: each reason (English here, for the CLI)
+    has a Chinese catalogue entry taking the same fields."""
+    import string
+
+    from bot.messages import MESSAGES
+    from index.add import REASONS
+
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    for key, english in REASONS.items():
+        chinese = MESSAGES["zh"][f"add_error_{key}"]
+        assert fields(chinese) <= fields(english), key
+        words = re.sub(r"\{[^}]*\}|QABOT_\w+=\w+|https?://", "", chinese)
+        assert not re.search(r"[A-Za-z]{2,}", words), chinese

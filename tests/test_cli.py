@@ -180,7 +180,191 @@ def test_invalid_setting_is_one_line_error(capsys, monkeypatch, seed_index):
     monkeypatch.setenv("QABOT_TOP_K", "many")
     status, out, err = cli(capsys, "sources", "--index", str(seed_index))
     assert status == 2 and out == ""
-    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert err == "error: QABOT_TOP_K=many: must be a whole number\n"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("QABOT_TOP_K", "0", "error: QABOT_TOP_K=0: must be at least 1"),
+        ("QABOT_TOP_K", "51", "error: QABOT_TOP_K=51: must be at most 50"),
+        (
+            "QABOT_RATE_LIMIT_PER_MINUTE",
+            "abc",
+            "error: QABOT_RATE_LIMIT_PER_MINUTE=abc: must be a whole number",
+        ),
+        (
+            "QABOT_ADMIN_IDS",
+            "alice",
+            "error: QABOT_ADMIN_IDS=alice: must be comma-separated numeric Telegram user ids, "
+            "e.g. 11111,22222",
+        ),
+        (
+            "QABOT_LOG_LEVEL",
+            "verbose",
+            "error: QABOT_LOG_LEVEL=verbose: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ),
+        (
+            "QABOT_ALLOW_PRIVATE_FETCH",
+            "maybe",
+            "error: QABOT_ALLOW_PRIVATE_FETCH=maybe: must be true or false",
+        ),
+        ("QABOT_FETCH_TIMEOUT", "soon", "error: QABOT_FETCH_TIMEOUT=soon: must be a number"),
+    ],
+)
+def test_each_invalid_setting_names_the_variable_value_and_what_is_allowed(
+    tmp_path, variable, value, line
+):
+    result = run("sources", env={variable: value}, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == line + "\n"  # one line, no traceback
+
+
+def test_several_invalid_settings_one_line_each(tmp_path):
+    env = {"QABOT_TOP_K": "0", "QABOT_LOG_LEVEL": "loud", "QABOT_ALLOWED_CHAT_IDS": "ops-group"}
+    result = run("ask", "哈密有多少个服务站?", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: QABOT_") for line in lines)
+    assert lines[0].startswith("error: QABOT_TOP_K=0: ")
+    assert lines[1].startswith("error: QABOT_LOG_LEVEL=loud: must be one of ")
+    assert lines[2].startswith("error: QABOT_ALLOWED_CHAT_IDS=ops-group: must be comma-separated")
+
+
+def test_a_lower_case_log_level_is_accepted(capsys, monkeypatch, seed_index):
+    monkeypatch.setenv("QABOT_LOG_LEVEL", "info")
+    status, out, err = cli(capsys, "sources", "--index", str(seed_index))
+    assert status == 0, err
+
+
+def test_secrets_are_never_echoed_in_a_settings_error(tmp_path):
+    secret = "my secret value!"
+    result = run("sources", env={"QABOT_WEBHOOK_SECRET": secret}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert secret not in result.stderr and "secret value" not in result.stderr
+    assert result.stderr == (
+        "error: QABOT_WEBHOOK_SECRET (value not shown): must be 1 to 256 letters, digits, _ or - "
+        "(Telegram's rule)\n"
+    )
+
+
+def test_settings_errors_never_show_a_token(monkeypatch):
+    """Whatever goes wrong with a secret setting, its value is not in the message."""
+    from pydantic import ValidationError
+
+    from bot.settings import Settings, settings_errors
+
+    with pytest.raises(ValidationError) as error:
+        Settings(telegram_token=["123456:s3cr3t-token"], webhook_secret={"x": "s3cr3t-hook"})
+    lines = settings_errors(error.value)
+    assert len(lines) == 2 and not any("s3cr3t" in line for line in lines)
+    assert lines[0].startswith("QABOT_TELEGRAM_TOKEN (value not shown): ")
+    assert lines[1].startswith("QABOT_WEBHOOK_SECRET (value not shown): ")
+
+
+# ------------------------------------------------------------------ options and help
+
+
+def test_version(capsys, tmp_path):
+    from importlib.metadata import version
+
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == f"qabot {version('qabot')}\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out == f"qabot {version('qabot')}\n"
+
+
+def test_version_from_pyproject_when_not_installed(monkeypatch):
+    import importlib.metadata
+    import tomllib
+
+    import bot.cli
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    pyproject = tomllib.loads((Path(bot.cli.__file__).parents[1] / "pyproject.toml").read_text())
+    assert bot.cli.version() == pyproject["project"]["version"]
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+@pytest.mark.parametrize("value", ["0", "51", "-1", "five"])
+def test_top_k_must_be_from_1_to_50(capsys, seed_index, command, value):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--top-k", value, "--index", str(seed_index), "张掖"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"qabot {command}: error: argument --top-k: must be" in err and "1 to 50" in err
+    assert "Traceback" not in err
+
+
+def test_top_k_within_range(capsys, seed_index):
+    status, out, _ = cli(
+        capsys, "search", "--json", "--top-k", "1", "--index", str(seed_index), "张掖"
+    )
+    assert status == 0 and len(json.loads(out)) == 1
+
+
+def test_search_joins_the_query_words(capsys, seed_index):
+    status, joined, err = cli(
+        capsys, "search", "--json", "--index", str(seed_index), "张掖", "投入", "资金"
+    )
+    assert status == 0, err
+    _, whole, _ = cli(capsys, "search", "--json", "--index", str(seed_index), "张掖 投入 资金")
+    assert json.loads(joined) == json.loads(whole) and json.loads(joined)
+    assert "张掖" in json.loads(joined)[0]["title"] or "张掖" in json.loads(joined)[0]["text"]
+
+
+def _parsers(parser, path=("qabot",)):
+    """Every (command path, parser) of the `qabot` parser, subcommands included."""
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def test_every_argument_and_option_has_a_help_text():
+    import argparse
+
+    from bot.cli import build_parser
+
+    missing = []
+    for path, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            name = action.option_strings[0] if action.option_strings else action.dest
+            if not (action.help or "").strip():
+                missing.append(f"{' '.join(path)} {name}")
+            if isinstance(action, argparse._SubParsersAction):
+                missing += [
+                    f"{' '.join(path)} {choice.dest}"
+                    for choice in action._choices_actions
+                    if not (choice.help or "").strip()
+                ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (["search"], ["QUERY", "--top-k", "how many passages", "--json", "--index"]),
+        (["ask"], ["QUESTION", "'-' reads one question per line", "--top-k", "--json"]),
+        (["index", "add"], ["FILE_OR_URL", "web page", "--data-dir"]),
+        (["index", "remove"], ["NAME", "a file name in the data dir", "--data-dir"]),
+    ],
+)
+def test_command_help_describes_its_arguments(capsys, command, words):
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal's width
+    assert all(word in out for word in words), out
 
 
 def test_index_add_copies_the_file_and_updates_the_index(capsys, workspace, tmp_path):
@@ -236,26 +420,136 @@ def test_index_add_refuses_what_is_not_an_article(capsys, workspace, tmp_path):
         "--index",
         str(index),
     )
-    assert status == 1
+    assert status == 2  # a user error, as everywhere
     errors = err.strip().splitlines()
     assert len(errors) == 5 and all(line.startswith("error: cannot add ") for line in errors)
-    assert "private" in errors[-1]
+    assert "private" in errors[-1] and "QABOT_ALLOW_PRIVATE_FETCH" in errors[-1]
     assert sorted(p.name for p in data.iterdir()) == [HAMI, ZHANGYE]
     assert "2 articles" in out  # the index is still built from what is there
 
 
-def test_index_add_twice_keeps_one_article(capsys, workspace, tmp_path):
+def test_index_add_twice_is_refused_and_keeps_one_article(capsys, workspace, tmp_path):
     data, index = workspace
     article = tmp_path / "qingshan.txt"
     article.write_text(NEW_ARTICLE, encoding="utf-8")
     cli(capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index))
-    status, out, _ = cli(
-        capsys, "index", "add", str(article), "--data-dir", str(data), "--index", str(index)
-    )
-    assert status == 0
-    assert "3 articles" in out and "same content as qingshan.txt" in out
+    listing = sorted(p.name for p in data.iterdir())
+    # the same file, and the same text saved otherwise (GBK, Windows line ends, another name)
+    again = tmp_path / "qingshan-copy.txt"
+    again.write_bytes(NEW_ARTICLE.replace("\n", "\r\n").encode("gb18030"))
+    for item in (article, again):
+        status, out, err = cli(
+            capsys, "index", "add", str(item), "--data-dir", str(data), "--index", str(index)
+        )
+        assert status == 2
+        assert err.strip() == (
+            f"error: cannot add {item}: its article text is already in the data folder "
+            "as qingshan.txt"
+        )
+        assert sorted(p.name for p in data.iterdir()) == listing  # no qingshan-2.txt
     _, sources, _ = cli(capsys, "sources", "--index", str(index))
     assert sources.count("青山县双拥工作综述") == 1 and "(qingshan.txt)" in sources
+
+
+def test_index_add_refuses_a_page_without_article_text(capsys, workspace, tmp_path):
+    data, index = workspace
+    page = tmp_path / "empty-page.html"
+    page.write_text(
+        "<html><head><title>首页</title></head><body><nav><a href='/'>首页</a></nav></body></html>",
+        encoding="utf-8",
+    )
+    listing = sorted(p.name for p in data.iterdir())
+    status, out, err = cli(
+        capsys, "index", "add", str(page), "--data-dir", str(data), "--index", str(index)
+    )
+    assert status == 2
+    assert (
+        err.strip() == f"error: cannot add {page}: no article text found in it (nothing was added)"
+    )
+    assert sorted(p.name for p in data.iterdir()) == listing
+
+
+def test_index_add_refuses_a_loopback_link_naming_the_setting(tmp_path):
+    data = tmp_path / "articles"
+    data.mkdir()
+    result = run(
+        "index", "add", "http://127.0.0.1:9/news.html", "--data-dir", str(data), cwd=tmp_path
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "127.0.0.1 is a local or private address" in line
+    assert "QABOT_ALLOW_PRIVATE_FETCH=true" in line
+    assert list(data.iterdir()) == []
+
+
+# ------------------------------------------------------------------ index remove
+
+
+def test_index_remove_takes_the_article_out_of_the_answers(capsys, workspace):
+    data, index = workspace
+    where = ["--data-dir", str(data), "--index", str(index)]
+    cli(capsys, "index", "build", *where)
+    _, before, _ = cli(capsys, "ask", "--index", str(index), "张掖投入了多少资金?")
+    assert "1.6亿元" in before
+
+    status, out, err = cli(capsys, "index", "remove", ZHANGYE, *where)
+    assert status == 0, err
+    assert out.splitlines()[0] == f"removed {ZHANGYE}"
+    assert "1 articles" in out and "1 removed" in out
+    assert sorted(p.name for p in data.iterdir()) == [HAMI]
+
+    _, after, _ = cli(capsys, "ask", "--index", str(index), "张掖投入了多少资金?")
+    assert "1.6亿元" not in after
+    _, sources, _ = cli(capsys, "sources", "--index", str(index))
+    assert ZHANGYE not in sources and ZHANGYE_TITLE not in sources and HAMI in sources
+
+
+def test_index_remove_by_path_and_in_a_subfolder(capsys, workspace):
+    data, index = workspace
+    (data / "2024").mkdir()
+    (data / ZHANGYE).rename(data / "2024" / ZHANGYE)
+    where = ["--data-dir", str(data), "--index", str(index)]
+    status, out, err = cli(capsys, "index", "remove", str(data / HAMI), f"2024/{ZHANGYE}", *where)
+    assert status == 0, err
+    assert f"removed {HAMI}" in out and f"removed 2024/{ZHANGYE}" in out
+    assert "0 articles" in out
+    assert [p.name for p in data.iterdir()] == ["2024"] and not any((data / "2024").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("no-such-article.txt", "no-such-article.txt is not in the data folder"),
+        ("../index.sqlite", "../index.sqlite is outside the data folder"),
+        ("../../etc/passwd", "../../etc/passwd is outside the data folder"),
+        ("/etc/passwd", "/etc/passwd is outside the data folder"),
+    ],
+)
+def test_index_remove_refuses_what_is_not_in_the_data_folder(capsys, workspace, name, message):
+    data, index = workspace
+    where = ["--data-dir", str(data), "--index", str(index)]
+    cli(capsys, "index", "build", *where)
+    listing = sorted(p.name for p in data.iterdir())
+    # a good name with a bad one: nothing is removed
+    status, out, err = cli(capsys, "index", "remove", HAMI, name, *where)
+    assert status == 2 and out == ""
+    assert err.strip() == f"error: cannot remove: {message} (nothing was removed)"
+    assert sorted(p.name for p in data.iterdir()) == listing
+    assert index.parent.joinpath("index.sqlite").is_file()
+
+
+def test_index_remove_as_a_subprocess(workspace):
+    data, index = workspace
+    where = ["--data-dir", str(data), "--index", str(index)]
+    result = run("index", "remove", HAMI, *where, cwd=data.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"removed {HAMI}\n") and "1 articles" in result.stdout
+    missing = run("index", "remove", HAMI, *where, cwd=data.parent)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert (
+        missing.stderr
+        == f"error: cannot remove: {HAMI} is not in the data folder (nothing was removed)\n"
+    )
 
 
 def test_index_stats(capsys, seed_index):

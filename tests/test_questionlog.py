@@ -19,8 +19,8 @@ from bot.questionlog import (
     QuestionLogUnavailable,
     normalized_question,
     question_lang,
-    render_stats,
 )
+from bot.render import render_stats
 from bot.settings import Settings
 
 NOW = datetime(2024, 8, 7, 12, 0, tzinfo=UTC)

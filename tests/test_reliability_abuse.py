@@ -118,7 +118,7 @@ def test_a_lying_file_size_does_not_get_a_large_file_in(fake, bot, corpus):
     before = files_under(data_dir)
     big = (ARTICLE * 400).encode()  # 60 KB, limit 20 KB, but the message says 100 bytes
     status = upload(fake, ADMIN, "big.txt", big, file_size=100)
-    assert "无法添加 big.txt：file too large" in outcome(fake, status)
+    assert "无法添加 big.txt：文件太大（67200 字节，上限 20000 字节）" in outcome(fake, status)
     assert files_under(data_dir) == before
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -90,7 +91,33 @@ def final_text(fake: FakeBotAPI, message, marker_words: tuple[str, ...], timeout
     return fake.wait_for(done, timeout, f"the outcome of {message.text!r}")
 
 
-OUTCOMES = ("已添加", "无法添加", "索引已更新", "失败")
+OUTCOMES = (
+    *("已添加", "无法添加", "索引已更新", "失败", "已删除", "无法删除"),
+    *("Added", "Cannot add", "Index updated", "failed", "Removed", "Cannot remove"),
+)
+ENGLISH_PHRASES = (
+    "articles",
+    "passages",
+    "read,",
+    "unchanged",
+    "removed",
+    "skipped",
+    "the page answered",
+    "HTTP",
+    "is not in the data folder",
+    "already in the data folder",
+)
+
+
+def ascii_words(text: str) -> list[str]:
+    """The ASCII words of a reply once links, file names and numbers are taken out."""
+    text = re.sub(r"https?://\S+?(?=[\s：，。（）]|$)", "", text)
+    text = re.sub(r"[\w./-]+\.(?:txt|md|html|sqlite)\b", "", text)
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+def chinese(text: str) -> bool:
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
 def test_non_admin_cannot_reindex(fake, bot):
@@ -104,13 +131,17 @@ def test_admin_reindex_reports_the_index(fake, bot):
     status = ask(fake, ADMIN, "/reindex")
     assert "正在重建索引" in status.text
     outcome = final_text(fake, status, OUTCOMES)
-    assert "索引已更新：2 articles" in outcome
+    assert "索引已更新：2 篇文章，" in outcome and "articles" not in outcome
     assert "<b>285个服务站</b>" in ask(fake, 43, "哈密有多少个服务站?").text
 
 
 def test_admin_help_mentions_administration(fake, bot):
-    assert "/reindex" in ask(fake, ADMIN, "/help").text
-    assert "/reindex" not in ask(fake, 43, "/help").text
+    admin_help = ask(fake, ADMIN, "/help").text
+    assert "/reindex" in admin_help and "/remove 文件名 删除文章" in admin_help
+    other_help = ask(fake, 43, "/help").text
+    assert "/reindex" not in other_help and "/remove" not in other_help
+    english = ask(fake, ADMIN, "/help", language_code="en").text
+    assert "/remove FILE_NAME deletes an article" in english
 
 
 def test_uploaded_article_becomes_answerable(fake, bot, corpus):
@@ -172,8 +203,9 @@ def test_admin_link_added_and_non_admin_link_refused(fake, bot):
     assert "已添加《敦煌：丝路古城谱写双拥新篇》" in outcome, outcome
     assert "<b>57个" in ask(fake, 47, "敦煌新建了多少个服务驿站?").text
 
-    missing = ask(fake, ADMIN, fake.base_url + "/pages/no-such-page.html")
-    assert "HTTP 404" in final_text(fake, missing, OUTCOMES)
+    link = fake.base_url + "/pages/no-such-page.html"
+    missing = ask(fake, ADMIN, link)
+    assert final_text(fake, missing, OUTCOMES) == f"无法添加 {link}：网页返回了错误状态码 404"
 
 
 def test_questions_in_flight_are_answered_during_a_rebuild(fake, bot, corpus):
@@ -193,7 +225,7 @@ def test_questions_in_flight_are_answered_during_a_rebuild(fake, bot, corpus):
             fake.send_text(chat, "哈密有多少个服务站?")
     [status] = fake.wait_for_messages(ADMIN, after=status_before)
     outcome = final_text(fake, status, OUTCOMES, timeout=60)
-    assert "索引已更新" in outcome and "1 read" in outcome
+    assert "索引已更新" in outcome and "新读 1 篇" in outcome
     finished = time.time()
     fake.wait_for(lambda: all(fake.count(c) >= 3 for c in chats), 30, "30 answers")
     answers = [m for c in chats for m in fake.messages(c)]
@@ -229,6 +261,103 @@ def test_allow_list_makes_a_private_bot(fake, bot):
 
     # the administrator's private chat is always open
     assert "<b>285个服务站</b>" in ask(fake, ADMIN, "哈密有多少个服务站?").text
+
+
+def test_a_chinese_admin_gets_only_chinese_replies(fake, bot):
+    """/reindex and a failed link: the build report and the reason in Chinese, no English."""
+    status = ask(fake, ADMIN, "/reindex")
+    outcome = final_text(fake, status, OUTCOMES)
+    assert re.fullmatch(
+        r"索引已更新：6 篇文章，\d+ 个段落（新读 0 篇，未变 6 篇，移除 0 篇），跳过 0 个文件",
+        outcome,
+    ), outcome
+    link = fake.base_url + "/pages/gone.html"
+    failed = final_text(fake, ask(fake, ADMIN, link), OUTCOMES)
+    assert failed == f"无法添加 {link}：网页返回了错误状态码 404"
+    for reply in (status.text, outcome, failed):
+        assert ascii_words(reply) == [], reply
+        assert not any(phrase in reply for phrase in ENGLISH_PHRASES), reply
+
+
+def test_an_english_admin_gets_only_english_replies(fake, bot):
+    status = ask(fake, ADMIN, "/reindex", language_code="en")
+    assert status.text.startswith("Rebuilding the index")
+    outcome = final_text(fake, status, OUTCOMES)
+    assert re.fullmatch(
+        r"Index updated: 6 articles, \d+ passages \(0 read, 6 unchanged, 0 removed\), 0 skipped",
+        outcome,
+    ), outcome
+    link = fake.base_url + "/pages/gone.html"
+    failed = final_text(fake, ask(fake, ADMIN, link, language_code="en"), OUTCOMES)
+    assert failed == f"Cannot add {link}: the page answered HTTP 404"
+    assert not any(chinese(reply) for reply in (status.text, outcome, failed))
+
+
+def test_an_article_already_there_is_refused(fake, bot, corpus):
+    _, data_dir, _ = corpus
+    files_before = sorted(p.name for p in data_dir.iterdir())
+    again = JIUQUAN.replace("\n", "\r\n").encode("gbk")  # the same text, other bytes
+    status = upload(fake, ADMIN, "jiuquan-again.txt", again)
+    outcome = final_text(fake, status, OUTCOMES)
+    assert outcome == "无法添加 jiuquan-again.txt：数据文件夹里已有同样的文章：jiuquan.txt"
+    status = upload(fake, ADMIN, "jiuquan-again.txt", again, language_code="en")
+    assert final_text(fake, status, OUTCOMES) == (
+        "Cannot add jiuquan-again.txt: its article text is already in the data folder as "
+        "jiuquan.txt"
+    )
+    assert sorted(p.name for p in data_dir.iterdir()) == files_before
+
+
+def test_non_admin_cannot_remove(fake, bot, corpus):
+    _, data_dir, _ = corpus
+    reply = ask(fake, 48, "/remove jiuquan.txt")
+    assert "只有管理员可以删除文章" in reply.text
+    assert (data_dir / "jiuquan.txt").is_file()
+    english = ask(fake, 48, "/remove jiuquan.txt", language_code="en")
+    assert "only administrators can remove articles" in english.text
+
+
+def test_admin_remove_refusals(fake, bot, corpus):
+    _, data_dir, _ = corpus
+    files_before = sorted(p.name for p in data_dir.iterdir())
+    usage = ask(fake, ADMIN, "/remove")
+    assert usage.text.startswith("用法：/remove 文件名")
+
+    missing = final_text(fake, ask(fake, ADMIN, "/remove no-such.txt"), OUTCOMES)
+    assert missing == "无法删除：数据文件夹里没有 no-such.txt（没有删除任何文件）"
+    assert ascii_words(missing) == []
+    outside = final_text(fake, ask(fake, ADMIN, "/remove jiuquan.txt ../index.sqlite"), OUTCOMES)
+    assert outside == "无法删除：../index.sqlite 不在数据文件夹里（没有删除任何文件）"
+    english = ask(fake, ADMIN, "/remove ../index.sqlite", language_code="en")
+    assert final_text(fake, english, OUTCOMES) == (
+        "Cannot remove: ../index.sqlite is outside the data folder (nothing was removed)"
+    )
+    assert sorted(p.name for p in data_dir.iterdir()) == files_before
+    assert "<b>412个" in ask(fake, 44, "酒泉有多少个服务站?").text
+
+
+def test_admin_remove_takes_the_article_out(fake, bot, corpus):
+    _, data_dir, _ = corpus
+    assert "<b>412个" in ask(fake, 44, "酒泉有多少个服务站?").text
+    status = ask(fake, ADMIN, "/remove jiuquan.txt")
+    assert status.text == "正在删除 jiuquan.txt 并更新索引……"
+    outcome = final_text(fake, status, OUTCOMES)
+    assert outcome.startswith("已删除 jiuquan.txt，它不会再用来回答问题。\n索引：5 篇文章，")
+    assert "移除 1 篇" in outcome and ascii_words(outcome) == [], outcome
+    assert not (data_dir / "jiuquan.txt").exists()
+    after = ask(fake, 44, "酒泉有多少个服务站?").text
+    assert "412" not in after and "酒泉：戈壁绿洲写满军民鱼水情" not in after
+    sources = ask(fake, 44, "/sources").text
+    assert "收录的文章（5 篇）" in sources and "酒泉：戈壁绿洲" not in sources
+
+    status = ask(fake, ADMIN, "/remove jiayuguan-gbk.txt", language_code="en")
+    assert status.text == "Removing jiayuguan-gbk.txt and updating the index…"
+    outcome = final_text(fake, status, OUTCOMES)
+    assert outcome.startswith(
+        "Removed jiayuguan-gbk.txt; it no longer answers questions.\nIndex: 4 articles, "
+    )
+    assert "1 removed" in outcome and not chinese(outcome)
+    assert "<b>96个" not in ask(fake, 45, "嘉峪关有多少个服务站?").text
 
 
 def test_clean_shutdown_and_token_never_printed(fake, bot):

@@ -34,11 +34,7 @@ def bot(fake, tmp_path_factory):
     process.stop()
 
 
-def ask(fake: FakeBotAPI, chat_id: int, text: str, **kwargs):
-    """Send `text` in a chat and return the bot's next message there."""
-    before = fake.count(chat_id)
-    fake.send_text(chat_id, text, **kwargs)
-    return fake.wait_for_messages(chat_id, after=before)[0]
+ask = FakeBotAPI.ask  # ask(fake, chat_id, text): the bot's next message in that chat
 
 
 def settle(fake: FakeBotAPI, chat_id: int, expected: int, wait: float = 0.8) -> None:

@@ -41,10 +41,7 @@ def bot(fake, tmp_path_factory):
     process.stop()
 
 
-def ask(fake: FakeBotAPI, chat_id: int, text: str, **kwargs):
-    before = fake.count(chat_id)
-    fake.send_text(chat_id, text, **kwargs)
-    return fake.wait_for_messages(chat_id, after=before)[0]
+ask = FakeBotAPI.ask  # ask(fake, chat_id, text): the bot's next message in that chat
 
 
 def test_follow_up_in_a_private_chat(fake, bot):

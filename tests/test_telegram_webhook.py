@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import time
 
 import httpx
 import pytest
@@ -47,7 +48,12 @@ def webhook_port():
 
 
 @pytest.fixture(scope="module")
-def bot(fake, webhook_port, tmp_path_factory):
+def health_port():
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def bot(fake, webhook_port, health_port, tmp_path_factory):
     root = tmp_path_factory.mktemp("telegram-webhook")
     data_dir, index_path = prepare_corpus(root, extra_articles())
     env = {
@@ -56,6 +62,7 @@ def bot(fake, webhook_port, tmp_path_factory):
         "QABOT_WEBHOOK_PORT": str(webhook_port),
         "QABOT_WEBHOOK_SECRET": SECRET,
         "QABOT_ADMIN_IDS": str(ADMIN),
+        "QABOT_HEALTH_PORT": str(health_port),
     }
     process = BotProcess(fake, root, data_dir, index_path, env=env).start(
         ready="setWebhook", port=webhook_port
@@ -64,10 +71,7 @@ def bot(fake, webhook_port, tmp_path_factory):
     process.stop()
 
 
-def ask(fake: FakeBotAPI, chat_id: int, text: str, **kwargs):
-    before = fake.count(chat_id)
-    fake.send_text(chat_id, text, **kwargs)
-    return fake.wait_for_messages(chat_id, after=before)[0]
+ask = FakeBotAPI.ask  # ask(fake, chat_id, text): the bot's next message in that chat
 
 
 def test_webhook_registered_with_secret_and_updates(fake, bot, webhook_port):
@@ -88,6 +92,27 @@ def test_question_answered_through_the_webhook(fake, bot):
     assert fake.callback_answer(query)["answered"]
     fake.wait_for(lambda: money.edits, 15, "the answer edited into a page")
     assert "相关段落" in money.text
+
+
+def test_health_endpoint_answers_while_the_bot_runs(bot, health_port, webhook_port):
+    # the webhook server is up; the health server starts in post_init, a moment before it
+    url = f"http://127.0.0.1:{health_port}/healthz"
+    with httpx.Client(trust_env=False, timeout=5) as client:
+        for _ in range(100):
+            try:
+                response = client.get(url)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+        body = response.json()
+        assert body["status"] == "ok" and body["mode"] == "webhook"
+        assert body["articles"] == EXTRA_ARTICLES + 2 and body["passages"] >= EXTRA_ARTICLES
+        assert isinstance(body["uptime"], int) and body["uptime"] >= 0
+        # the health check is not on the webhook's port, nor the webhook on the health port
+        assert client.get(f"http://127.0.0.1:{webhook_port}/healthz").status_code == 404
+        assert client.post(f"http://127.0.0.1:{health_port}/tg-hook").status_code == 405
 
 
 def test_webhook_calls_without_the_secret_are_refused(fake, bot, webhook_port):
@@ -134,8 +159,9 @@ def test_long_reply_is_split_with_balanced_html(fake, bot):
 def test_link_to_a_private_address_is_refused_by_default(fake, bot):
     url = fake.add_page("news/local.html", b"<html><body><p>x</p></body></html>")
     status = ask(fake, ADMIN, url)
-    fake.wait_for(lambda: "private address" in fake.messages(ADMIN)[-1].text, 15, "the refusal")
-    assert "无法添加" in fake.messages(ADMIN)[-1].text and status
+    fake.wait_for(lambda: "内网地址" in fake.messages(ADMIN)[-1].text, 15, "the refusal")
+    refusal = fake.messages(ADMIN)[-1].text
+    assert "无法添加" in refusal and "QABOT_ALLOW_PRIVATE_FETCH=true" in refusal and status
 
 
 def test_sigint_stops_cleanly_without_secrets_in_output(fake, bot):

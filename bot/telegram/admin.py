@@ -1,5 +1,6 @@
-"""Administrators' handlers, mixed into `QABot`: /reindex, and adding articles from uploaded files
-or links, each followed by a rebuild that swaps the index in without dropping questions."""
+"""Administrators' handlers, mixed into `QABot`: /reindex, /remove, and adding articles from
+uploaded files or links, each followed by a rebuild that swaps the index in without dropping
+questions. Every reply is in the administrator's language (build reports and refusals too)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.questionlog import QuestionLog, QuestionLogUnavailable, render_stats
+from bot.questionlog import QuestionLog, QuestionLogUnavailable
+from bot.render import render_stats
 from bot.telegram.formatting import language
 from index.add import AddError, add_bytes, fetch_url
 from index.build import BuildReport
@@ -27,6 +29,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATS_DAYS = 7
+
+
+def report_text(report: BuildReport, lang: str) -> str:
+    """A build's counts (`BuildReport.summary()`) in `lang`."""
+    return messages.text(
+        "build_report",
+        lang,
+        articles=report.articles,
+        passages=report.passages,
+        read=report.read,
+        reused=report.reused,
+        removed=report.removed,
+        skipped=len(report.skipped),
+    )
+
+
+def error_text(error: AddError, lang: str) -> str:
+    """Why an article cannot be added or removed, in `lang` (English: the CLI's text)."""
+    if messages.lang_of(lang) == "en":
+        return str(error)
+    fields = dict(error.fields)
+    if "reason" in fields:
+        fields["reason"] = messages.reason(str(fields["reason"]), lang)
+    return messages.text(f"add_error_{error.key}", lang, **fields)
 
 
 class AdminHandlers:
@@ -79,9 +105,43 @@ class AdminHandlers:
             )
             return
         log.info("reindexed: %s", report.summary())
-        lines = [messages.text("reindexed", lang, summary=report.summary())]
-        lines += [messages.text("skipped", lang, path=p, reason=r) for p, r in report.skipped]
+        lines = [messages.text("reindexed", lang, summary=report_text(report, lang))]
+        lines += [
+            messages.text("skipped", lang, path=p, reason=messages.reason(r, lang))
+            for p, r in report.skipped
+        ]
         await self.edit_or_reply(status, message, escape("\n".join(lines)))
+
+    async def cmd_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/remove NAME...: delete articles from the data folder and rebuild (`QAService.remove`)."""
+        if not self.is_admin(update):
+            await self.refuse(update, "action_remove")
+            return
+        lang = language(update)
+        message = update.effective_message
+        names = list(context.args or [])
+        if not names:
+            await self.reply(message, escape(messages.text("remove_usage", lang)))
+            return
+        shown = "、".join(names) if lang == "zh" else ", ".join(names)
+        status = await self.reply(message, escape(messages.text("removing", lang, names=shown)))
+        try:
+            removed, report = await asyncio.to_thread(self.service.remove, names)
+        except AddError as exc:  # RemoveError: not there, outside the data folder
+            text = messages.text("remove_failed", lang, error=error_text(exc, lang))
+            await self.edit_or_reply(status, message, escape(text))
+            return
+        except OSError as exc:
+            log.error("remove failed: %s", exc)
+            text = messages.text("reindex_failed", lang, error=exc)
+            await self.edit_or_reply(status, message, escape(text))
+            return
+        log.info("removed %s: %s", ", ".join(removed), report.summary())
+        separator = "、" if lang == "zh" else ", "
+        text = messages.text(
+            "removed", lang, names=separator.join(removed), summary=report_text(report, lang)
+        )
+        await self.edit_or_reply(status, message, escape(text))
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -110,7 +170,9 @@ class AdminHandlers:
             return
 
         def add() -> Path:
-            return add_bytes(name, data, self.settings.data_dir, max_bytes=limit)
+            return add_bytes(
+                name, data, self.settings.data_dir, max_bytes=limit, indexed=self.service.indexed()
+            )
 
         await self._add_article(update, status, name, add)
 
@@ -129,6 +191,7 @@ class AdminHandlers:
                 self.settings.data_dir,
                 timeout=self.settings.fetch_timeout,
                 allow_private=self.settings.allow_private_fetch,
+                indexed=self.service.indexed(),
             )
 
         await self._add_article(update, status, url, add)
@@ -145,7 +208,8 @@ class AdminHandlers:
         try:
             saved, report = await asyncio.to_thread(add_and_rebuild)
         except (AddError, OSError) as exc:
-            text = messages.text("add_failed", lang, name=name, error=exc)
+            error = error_text(exc, lang) if isinstance(exc, AddError) else exc
+            text = messages.text("add_failed", lang, name=name, error=error)
             await self.edit_or_reply(status, message, escape(text))
             return
         relative = saved.resolve().relative_to(self.settings.data_dir.resolve()).as_posix()
@@ -155,7 +219,9 @@ class AdminHandlers:
             saved.unlink(missing_ok=True)  # keep unusable files out of the data folder
             reason = reason or "no article text"
             log.info("not added %s: %s", relative, reason)
-            text = messages.text("added_unreadable", lang, name=name, reason=reason)
+            text = messages.text(
+                "added_unreadable", lang, name=name, reason=messages.reason(reason, lang)
+            )
         else:
             log.info("added article %s: %s", relative, report.summary())
             text = messages.text(
@@ -163,6 +229,6 @@ class AdminHandlers:
                 lang,
                 title=source.title,
                 passages=source.passages,
-                summary=report.summary(),
+                summary=report_text(report, lang),
             )
         await self.edit_or_reply(status, message, escape(text))

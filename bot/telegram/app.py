@@ -7,18 +7,26 @@ import logging
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    ContextTypes,
+    Defaults,
+)
 from telegram.request import HTTPXRequest
 
 from bot.errors import CliError
 from bot.service import QAService
 from bot.settings import Settings
 from bot.telegram.handlers import QABot
+from bot.telegram.health import HealthServer
 from bot.telegram.journal import (
     JournalingApplication,
     JournalingBot,
@@ -32,6 +40,8 @@ from index.analyzer import keep_dictionary_on_disk
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.001
+# what escapes PTB when a Bot API answer does not parse (a missing field, a wrong type)
+UNEXPECTED_ANSWER = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Every message is Telegram HTML without link previews, unless a call says otherwise.
@@ -60,14 +70,15 @@ def build_application(settings: Settings, service: QAService) -> Application:
         "defaults": DEFAULTS,
         "rate_limiter": RetryingRateLimiter(max_retries=3),
     }
+    proxy = settings.proxy_url  # QABOT_PROXY_URL: every Bot API call, long polls included
     journal = None if settings.webhook_url else _open_journal(settings.update_journal_path)
     builder = ApplicationBuilder().application_class(JournalingApplication)
     if journal is not None:  # polling: each batch written down before Telegram forgets it
         builder = builder.bot(
             JournalingBot(
                 **bot_settings,
-                request=HTTPXRequest(connection_pool_size=256),
-                get_updates_request=HTTPXRequest(connection_pool_size=1),
+                request=HTTPXRequest(connection_pool_size=256, proxy=proxy),
+                get_updates_request=HTTPXRequest(connection_pool_size=1, proxy=proxy),
                 journal=journal,
             )
         )
@@ -79,15 +90,63 @@ def build_application(settings: Settings, service: QAService) -> Application:
             .defaults(DEFAULTS)
             .rate_limiter(bot_settings["rate_limiter"])
         )
-    app = (
-        builder.concurrent_updates(True)
-        .post_init(qabot.post_init)
-        .post_shutdown(qabot.post_shutdown)
-        .build()
-    )
+        if proxy:
+            builder = builder.proxy(proxy).get_updates_proxy(proxy)
+    health = _health_server(settings, service, qabot.mode)
+
+    async def post_init(app: Application) -> None:
+        await qabot.post_init(app)
+        if health is not None:
+            try:
+                await health.start()
+            except OSError as exc:  # the port is taken: one line, exit status 2
+                raise CliError(
+                    f"cannot serve the health check on {health.host}:{health.port} "
+                    f"(QABOT_HEALTH_PORT): {exc.strerror or exc}"
+                ) from None
+
+    async def post_shutdown(app: Application) -> None:
+        if health is not None:
+            await health.stop()
+        await qabot.post_shutdown(app)
+
+    app = builder.concurrent_updates(True).post_init(post_init).post_shutdown(post_shutdown).build()
+    # before qabot's own error handler, which would log a 409 with a traceback each retry
+    app.add_error_handler(_conflict_reporter(api_url))
     qabot.register(app)
     app.bot_data["qabot"] = qabot
+    app.bot_data["health"] = health
     return app
+
+
+def _health_server(settings: Settings, service: QAService, mode: str) -> HealthServer | None:
+    """`GET /healthz` on QABOT_HEALTH_PORT (if set): what the index holds, and the uptime."""
+    if settings.health_port is None:
+        return None
+
+    def status() -> dict[str, Any]:
+        index = service.answerer.index  # the current one: /reindex swaps it in place
+        return {"mode": mode, "articles": len(index.articles), "passages": len(index.passages)}
+
+    host = settings.health_listen or settings.webhook_listen
+    return HealthServer(host, settings.health_port, status)
+
+
+def _conflict_reporter(api_url: str):
+    """An error handler that says "409 Conflict" in one line: two processes polling with one
+    token (PTB retries, backing off up to 30 s; the line comes back while the other runs)."""
+
+    async def report(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, Conflict):
+            log.error(
+                "the Bot API at %s answered 409 Conflict (%s): another process is polling with "
+                "this bot token, and only one may: stop the other one (or use a webhook)",
+                api_url,
+                context.error.message,
+            )
+            raise ApplicationHandlerStop
+
+    return report
 
 
 def _open_journal(path: Path) -> UpdateJournal | None:
@@ -139,4 +198,13 @@ def run_bot(settings: Settings) -> None:
     except (TelegramError, OSError) as exc:
         raise CliError(
             f"cannot run the bot at {settings.telegram_api_url}: {redactor.redact(str(exc))}"
+        ) from None
+    except UNEXPECTED_ANSWER as exc:
+        # PTB parses getMe, setWebhook... into objects: a server that is not quite the Bot API
+        # (e.g. the npm telegram-test-api, whose getMe has no is_bot) fails deep inside it
+        log.debug("unexpected answer at start-up", exc_info=exc)  # QABOT_LOG_LEVEL=DEBUG
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CliError(
+            f"the Bot API at {settings.telegram_api_url} answered something unexpected at "
+            f"start-up ({redactor.redact(detail)}): is it a Telegram Bot API server?"
         ) from None

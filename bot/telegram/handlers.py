@@ -99,6 +99,7 @@ class QABot(AnsweringHandlers, InlineHandlers, AdminHandlers):
         app.add_handler(CommandHandler("sources", self.cmd_sources))
         app.add_handler(CommandHandler("ask", self.cmd_ask))
         app.add_handler(CommandHandler("reindex", self.cmd_reindex))
+        app.add_handler(CommandHandler("remove", self.cmd_remove))
         app.add_handler(
             MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self.cmd_unknown)
         )
