@@ -8,64 +8,18 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
+from bot.cli_parser import build_parser
 from bot.errors import CliError
+from bot.progress import ProgressLine, print_build_report
 from bot.render import answer_json, render_text
 from bot.service import QAService
 from bot.settings import Settings, settings_errors
 from index.store import IndexUnavailable
 
-if TYPE_CHECKING:  # imported by the commands that build or add: a question needs neither
-    from index.build import BuildProgress, BuildReport
-
 EXIT_USAGE = 2  # every user error: a bad option or setting, a refused article, no index
-MAX_TOP_K = 50
-
-
-def top_k(value: str) -> int:
-    """`--top-k`: a whole number from 1 to MAX_TOP_K (argparse says so and exits with 2)."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 1 to {MAX_TOP_K}, not {value!r}"
-        ) from None
-    if not 1 <= number <= MAX_TOP_K:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TOP_K}, not {number}")
-    return number
-
-
-def version() -> str:
-    """The installed distribution's version, else (a source tree) pyproject.toml's."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed("qabot")
-    except PackageNotFoundError:
-        import tomllib
-
-        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
-        try:
-            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
-        except (OSError, KeyError, tomllib.TOMLDecodeError):
-            return "unknown"
-
-
-class VersionAction(argparse.Action):
-    """`--version`: prints `qabot VERSION` and exits (the version looked up only then)."""
-
-    def __init__(
-        self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
-    ):
-        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"qabot {version()}")
-        parser.exit()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -81,58 +35,13 @@ def _service(settings: Settings) -> QAService:
     return QAService(settings.data_dir, settings.index_path)
 
 
-def _print_report(report: BuildReport, index_path: Path) -> None:
-    print(f"indexed {report.summary()} -> {index_path}")
-    for path, reason in report.skipped:
-        print(f"  skipped {path}: {reason}")
-
-
-class ProgressLine:
-    """Build progress on stderr: one line redrawn in place on a terminal, else (a log) a line
-    every `LOG_EVERY` seconds; silent for builds shorter than `QUIET_FOR` seconds."""
-
-    QUIET_FOR = 1.0
-    REDRAW_EVERY = 0.2
-    LOG_EVERY = 5.0
-    BAR_WIDTH = 24
-
-    def __init__(self, stream: TextIO | None = None):
-        self.stream = stream or sys.stderr
-        self.terminal = self.stream.isatty()
-        self._shown_at: float | None = None
-
-    def __call__(self, progress: BuildProgress) -> None:
-        if progress.elapsed < self.QUIET_FOR:
-            return
-        every = self.REDRAW_EVERY if self.terminal else self.LOG_EVERY
-        due = self._shown_at is None or progress.elapsed - self._shown_at >= every
-        if not (due or progress.saving):
-            return
-        self._shown_at = progress.elapsed
-        total = max(progress.files_total, 1)
-        what = "saving the index" if progress.saving else "indexing"
-        line = (
-            f"{what}: {progress.files_done:,}/{progress.files_total:,} files, "
-            f"{progress.passages:,} passages, {progress.elapsed:.0f} s"
-        )
-        if self.terminal:
-            filled = self.BAR_WIDTH * progress.files_done // total
-            bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {line}\x1b[K")
-            if progress.saving:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def cmd_index_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
         report = _service(settings).rebuild(progress=ProgressLine())
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from exc
-    _print_report(report, settings.index_path)
+    print_build_report(report, settings.index_path)
     return 0
 
 
@@ -161,7 +70,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
             failed += 1
             print(f"error: cannot add {item}: {exc}", file=sys.stderr)
     report = service.rebuild(progress=ProgressLine())
-    _print_report(report, settings.index_path)
+    print_build_report(report, settings.index_path)
     return EXIT_USAGE if failed else 0
 
 
@@ -177,7 +86,7 @@ def cmd_index_remove(args: argparse.Namespace) -> int:
         raise CliError(f"cannot remove: {exc} (nothing was removed)") from exc
     for relative in removed:
         print(f"removed {relative}")
-    _print_report(report, settings.index_path)
+    print_build_report(report, settings.index_path)
     return 0
 
 
@@ -369,132 +278,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     report = _service(settings).rebuild(progress=ProgressLine())
-    _print_report(report, settings.index_path)
+    print_build_report(report, settings.index_path)
     if settings.telegram_token is not None:
         return cmd_serve(args)
     return cmd_chat(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qabot", description=__doc__)
-    parser.add_argument("--version", action=VersionAction, help="print qabot's version and exit")
-    commands = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", help="what to do"
-    )
-
-    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--index", type=Path, help="index file (default: QABOT_INDEX_PATH)")
-        return p
-
-    def with_data(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--data-dir", type=Path, help="articles folder (default: QABOT_DATA_DIR)")
-        return with_index(p)
-
-    index = commands.add_parser("index", help="build, update and inspect the index")
-    index_commands = index.add_subparsers(
-        dest="index_command", required=True, metavar="ACTION", help="what to do with the index"
-    )
-    with_data(index_commands.add_parser("build", help="build or update the index")).set_defaults(
-        func=cmd_index_build
-    )
-    add = with_data(index_commands.add_parser("add", help="add article files or web pages"))
-    add.add_argument(
-        "items",
-        nargs="+",
-        metavar="FILE_OR_URL",
-        help="an article file (.txt, .md, .html) or an http(s) link to a web page; refused when "
-        "it has no article text or the data folder has the same article already",
-    )
-    add.set_defaults(func=cmd_index_add)
-    remove = with_data(
-        index_commands.add_parser(
-            "remove", help="delete articles from the data dir and update the index"
-        )
-    )
-    remove.add_argument(
-        "names",
-        nargs="+",
-        metavar="NAME",
-        help="a file name in the data dir (as `qabot sources` lists it) or a path under it",
-    )
-    remove.set_defaults(func=cmd_index_remove)
-    with_index(index_commands.add_parser("stats", help="what the index holds")).set_defaults(
-        func=cmd_index_stats
-    )
-
-    with_index(commands.add_parser("sources", help="list the indexed articles")).set_defaults(
-        func=cmd_sources
-    )
-
-    search = with_index(commands.add_parser("search", help="ranked passages for a query"))
-    search.add_argument(
-        "--top-k",
-        type=top_k,
-        metavar="N",
-        help=f"how many passages, 1 to {MAX_TOP_K} (default: QABOT_TOP_K, 5)",
-    )
-    search.add_argument("--json", action="store_true", help="JSON output: a list of passages")
-    search.add_argument(
-        "query", nargs="+", metavar="QUERY", help="words to search for (several are joined)"
-    )
-    search.set_defaults(func=cmd_search)
-
-    ask = with_index(commands.add_parser("ask", help="answer a question ('-' reads one per line)"))
-    ask.add_argument("--json", action="store_true", help="JSON output (JSON Lines with '-')")
-    ask.add_argument(
-        "--top-k",
-        type=top_k,
-        metavar="N",
-        help=f"passages read for the answer, 1 to {MAX_TOP_K} (default: QABOT_TOP_K, 5)",
-    )
-    ask.add_argument(
-        "question",
-        nargs="+",
-        metavar="QUESTION",
-        help="the question (several words are joined); '-' reads one question per line from stdin",
-    )
-    ask.set_defaults(func=cmd_ask)
-
-    with_index(commands.add_parser("chat", help="a conversation in the terminal")).set_defaults(
-        func=cmd_chat
-    )
-
-    evaluation = with_index(
-        commands.add_parser("eval", help="score the answerer on question sets (data/eval/)")
-    )
-    evaluation.add_argument(
-        "file", nargs="?", help="a question file asked over the index (default: the --split sets)"
-    )
-    evaluation.add_argument(
-        "--split",
-        default="dev",
-        choices=("train", "dev", "test", "seeds", "all"),
-        help="news split (asked over data/eval/news/articles) or the seed set; default dev",
-    )
-    evaluation.add_argument("--verbose", "-v", action="store_true", help="list every miss")
-    evaluation.set_defaults(func=cmd_eval)
-
-    report = commands.add_parser("report", help="what people asked: the question log")
-    report.add_argument("--days", type=int, default=7, help="days the report covers (default 7)")
-    report.add_argument(
-        "--export", type=Path, metavar="FILE", help="write the questions as an eval-set JSONL file"
-    )
-    report.add_argument(
-        "--log", type=Path, metavar="PATH", help="question log (default: QABOT_QUESTION_LOG_PATH)"
-    )
-    report.set_defaults(func=cmd_report)
-
-    with_data(commands.add_parser("serve", help="run the Telegram bot")).set_defaults(
-        func=cmd_serve
-    )
-    with_data(commands.add_parser("run", help="build the index, then serve or chat")).set_defaults(
-        func=cmd_run
-    )
-    return parser
+# the command each parsed `command_name` (bot.cli_parser) runs
+COMMANDS = {
+    "index_build": cmd_index_build,
+    "index_add": cmd_index_add,
+    "index_remove": cmd_index_remove,
+    "index_stats": cmd_index_stats,
+    "sources": cmd_sources,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "eval": cmd_eval,
+    "report": cmd_report,
+    "serve": cmd_serve,
+    "run": cmd_run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = COMMANDS[args.command_name]
     try:
         settings = _settings(args)
     except ValidationError as exc:  # a bad QABOT_* value: one line for each
@@ -509,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        return args.func(args)
+        return command(args)
     except (IndexUnavailable, CliError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -397,8 +397,3 @@ def _is_question_log(connection: sqlite3.Connection, tables: set[str]) -> bool:
         return False
     row = connection.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
     return row is not None and row[0] == FORMAT
-
-
-def _one_line(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

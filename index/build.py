@@ -221,7 +221,9 @@ def build_index(
     `progress`, if given, hears how far the build is after every file."""
     data_dir, index_path = Path(data_dir), Path(index_path)
     if not data_dir.is_dir():
-        raise FileNotFoundError(f"data directory {data_dir} does not exist")
+        missing = FileNotFoundError(f"data directory {data_dir} does not exist")
+        missing.filename = str(data_dir)  # for messages in other languages (the bot's admins)
+        raise missing
     started = time.monotonic()
     previous, old = _previous(index_path)
     try:

@@ -280,13 +280,14 @@ def test_version_from_pyproject_when_not_installed(monkeypatch):
     import tomllib
 
     import bot.cli
+    import bot.cli_parser
 
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "version", missing)
     pyproject = tomllib.loads((Path(bot.cli.__file__).parents[1] / "pyproject.toml").read_text())
-    assert bot.cli.version() == pyproject["project"]["version"]
+    assert bot.cli_parser.version() == pyproject["project"]["version"]
 
 
 @pytest.mark.parametrize("command", ["search", "ask"])
@@ -774,7 +775,7 @@ def _long_build(printer) -> None:
 
 
 def test_a_long_build_logs_its_progress_every_few_seconds():
-    from bot.cli import ProgressLine
+    from bot.progress import ProgressLine
 
     stream = _Stream(terminal=False)
     _long_build(ProgressLine(stream))
@@ -785,7 +786,7 @@ def test_a_long_build_logs_its_progress_every_few_seconds():
 
 
 def test_a_long_build_draws_one_line_in_place_on_a_terminal():
-    from bot.cli import ProgressLine
+    from bot.progress import ProgressLine
 
     stream = _Stream(terminal=True)
     _long_build(ProgressLine(stream))
@@ -796,7 +797,7 @@ def test_a_long_build_draws_one_line_in_place_on_a_terminal():
 
 
 def test_a_quick_build_prints_no_progress():
-    from bot.cli import ProgressLine
+    from bot.progress import ProgressLine
     from index.build import BuildProgress
 
     stream = _Stream(terminal=True)

@@ -5,6 +5,7 @@ questions. Every reply is in the administrator's language (build reports and ref
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from html import escape
 from pathlib import Path
@@ -55,6 +56,21 @@ def error_text(error: AddError, lang: str) -> str:
     return messages.text(f"add_error_{error.key}", lang, **fields)
 
 
+def failure_text(error: BaseException, lang: str) -> str:
+    """Why a rebuild, a download or a save failed, in `lang` (the details go to the log)."""
+    if isinstance(error, AddError):
+        return error_text(error, lang)
+    if isinstance(error, FileNotFoundError):
+        return messages.text("failure_missing", lang, path=error.filename or "")
+    if isinstance(error, PermissionError):
+        return messages.text("failure_permission", lang, path=error.filename or "")
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return messages.text("failure_disk_full", lang)
+    if isinstance(error, TelegramError):
+        return messages.text("failure_download", lang)
+    return messages.text("failure_internal", lang)
+
+
 class AdminHandlers:
     """/reindex, documents and links for `QAService.rebuild()`; needs `QABot`'s `settings`,
     `service`, `is_admin`, `reply` and `edit_or_reply`."""
@@ -101,7 +117,9 @@ class AdminHandlers:
             else:
                 log.exception("reindex failed")
             await self.edit_or_reply(
-                status, message, escape(messages.text("reindex_failed", lang, error=exc))
+                status,
+                message,
+                escape(messages.text("reindex_failed", lang, error=failure_text(exc, lang))),
             )
             return
         log.info("reindexed: %s", report.summary())
@@ -133,7 +151,7 @@ class AdminHandlers:
             return
         except OSError as exc:
             log.error("remove failed: %s", exc)
-            text = messages.text("reindex_failed", lang, error=exc)
+            text = messages.text("reindex_failed", lang, error=failure_text(exc, lang))
             await self.edit_or_reply(status, message, escape(text))
             return
         log.info("removed %s: %s", ", ".join(removed), report.summary())
@@ -165,7 +183,7 @@ class AdminHandlers:
             data = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             log.warning("could not download %s: %s", name, exc)
-            text = messages.text("add_failed", lang, name=name, error=exc)
+            text = messages.text("add_failed", lang, name=name, error=failure_text(exc, lang))
             await self.edit_or_reply(status, message, escape(text))
             return
 
@@ -208,8 +226,9 @@ class AdminHandlers:
         try:
             saved, report = await asyncio.to_thread(add_and_rebuild)
         except (AddError, OSError) as exc:
-            error = error_text(exc, lang) if isinstance(exc, AddError) else exc
-            text = messages.text("add_failed", lang, name=name, error=error)
+            if not isinstance(exc, AddError):
+                log.error("adding %s failed: %s", name, exc)
+            text = messages.text("add_failed", lang, name=name, error=failure_text(exc, lang))
             await self.edit_or_reply(status, message, escape(text))
             return
         relative = saved.resolve().relative_to(self.settings.data_dir.resolve()).as_posix()
