@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import multiprocessing
@@ -212,6 +213,13 @@ class BuildProgress:
     saving: bool = False
 
 
+class MissingDataDirectory(FileNotFoundError):
+    """The articles folder is not there (`filename` names it, for messages in any language)."""
+
+    def __str__(self) -> str:
+        return f"data directory {self.filename} does not exist"
+
+
 def build_index(
     data_dir: Path,
     index_path: Path,
@@ -221,9 +229,7 @@ def build_index(
     `progress`, if given, hears how far the build is after every file."""
     data_dir, index_path = Path(data_dir), Path(index_path)
     if not data_dir.is_dir():
-        missing = FileNotFoundError(f"data directory {data_dir} does not exist")
-        missing.filename = str(data_dir)  # for messages in other languages (the bot's admins)
-        raise missing
+        raise MissingDataDirectory(errno.ENOENT, "data directory does not exist", str(data_dir))
     started = time.monotonic()
     previous, old = _previous(index_path)
     try:
