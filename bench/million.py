@@ -72,7 +72,20 @@ def render(result: dict) -> str:
         "The answer columns: a fresh process with jieba loaded opens the index, then answers "
         f"{QUESTIONS} generated questions one by one. The cold columns: a whole `qabot ask` "
         "from a new process, against loading jieba's dictionary alone (medians of 5, "
-        "interleaved).",
+        "interleaved). The generated articles repeat a few templates over many cities, so at "
+        "this size most questions match hundreds of near-identical articles and are "
+        "abstained on: the archive measures speed, not accuracy.",
+        "",
+        "## Where one machine stops",
+        "",
+        "Opening does not grow with the archive and answering grows slowly (postings and "
+        "passages are read on demand from the SQLite file; compare the 100,000-passage "
+        "figures in PERFORMANCE.md). The build does: it holds the whole corpus index in "
+        "memory before writing it (`index.build` -> `CorpusIndex`), so its peak memory grows "
+        "with the archive (the figure above at a million passages), and, extrapolating "
+        "linearly, a 24 GB machine stops at roughly three million. The next step past that is writing each worker's "
+        "postings in sorted runs and merging them into the file (an external sort), which "
+        "keeps the build's memory flat at any size.",
     ]
     return "\n".join(lines) + "\n"
 
