@@ -319,13 +319,18 @@ class Answerer:
         """The retrieved passages; `on_topic` when one writes what the question asks about
         (a key word other than a place: 志愿者 of 哈密有多少名志愿者), not only the place."""
         topic = [form for t in question.terms if not t.place for form, _ in t.forms]
+
+        def on_topic(text: str) -> bool:
+            written = normalize(text)
+            return not topic or any(form in written for form in topic)
+
         return [
             RankedPassage(
                 h.passage.text,
                 round(h.score, 4),
                 self.index.articles[h.passage.article].title,
                 self.citation(h.passage_id),
-                on_topic=not topic or any(form in normalize(h.passage.text) for form in topic),
+                on_topic=on_topic(h.passage.text),
             )
             for h in hits
         ]
