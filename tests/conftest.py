@@ -49,3 +49,12 @@ def clean_environment(monkeypatch, tmp_path):
         if name.startswith("QABOT_") and name != "QABOT_CACHE_DIR":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """A fake Telegram Bot API server (tests/fake_bot_api.py), one per test module."""
+    from fake_bot_api import FakeBotAPI
+
+    with FakeBotAPI() as api:
+        yield api

@@ -17,7 +17,6 @@ import subprocess
 import pytest
 from fake_bot_api import (
     BotProcess,
-    FakeBotAPI,
     check_html,
     clean_env,
     prepare_corpus,
@@ -95,12 +94,6 @@ def test_cli_text_mode_takes_any_argument(seed_index, question):
 
 
 # ---------------------------------------------------------------------- through the bot
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
 
 
 @pytest.fixture(scope="module")

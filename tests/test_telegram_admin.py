@@ -41,12 +41,6 @@ DUNHUANG = """<!DOCTYPE html>
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("telegram-admin")
     data_dir, index_path = prepare_corpus(root)

@@ -18,12 +18,6 @@ ZHANGYE_TITLE = "张掖市创建双拥模范城(县)综述"
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
 def bot(fake, tmp_path_factory):
     root = tmp_path_factory.mktemp("telegram-chat")
     data_dir, index_path = prepare_corpus(root)

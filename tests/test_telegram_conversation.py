@@ -21,12 +21,6 @@ PORT_PAGE = f"""<!DOCTYPE html>
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
 def bot(fake, tmp_path_factory):
     root = tmp_path_factory.mktemp("telegram-conversation")
     data_dir, index_path = prepare_corpus(root, extra={"yibin-port.html": PORT_PAGE})

@@ -16,12 +16,6 @@ QUESTION = "哈密有多少个服务站?"
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
 def bot(fake, tmp_path_factory):
     root = tmp_path_factory.mktemp("telegram-faults")
     data_dir, index_path = prepare_corpus(root)

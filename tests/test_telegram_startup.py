@@ -6,13 +6,7 @@ import socket
 import sys
 
 import pytest
-from fake_bot_api import BotProcess, FakeBotAPI, prepare_corpus
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
+from fake_bot_api import BotProcess, prepare_corpus
 
 
 @pytest.fixture(scope="module")

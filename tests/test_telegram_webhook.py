@@ -37,12 +37,6 @@ def extra_articles() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
 def webhook_port():
     return free_port()
 
