@@ -7,7 +7,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Hashable
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -164,7 +163,9 @@ class AnsweringHandlers:
 
     async def _edit_page(self, query, html_text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Show a page in the answer's own message (one page: its first part if very long)."""
-        pages = split_html(html_text) or [escape(messages.text("more_none", "zh"))]
+        pages = split_html(html_text)
+        if not pages:  # nothing visible to show (render_html and render_more always have text)
+            return
         try:
             await query.message.edit_text(pages[0], reply_markup=markup)
         except BadRequest as exc:  # "message is not modified" (a double tap) and the like
