@@ -27,6 +27,8 @@ class Passage:
     heading: str | None = None
     # its words' part-of-speech tags (`index.analyzer.word_tags`), when read from a saved index
     tags: str | None = field(default=None, compare=False, repr=False)
+    # its text width, script and case folded (`index.analyzer.normalize`), when read from a saved index
+    normalized: str | None = field(default=None, compare=False, repr=False)
 
 
 def split_sentences(paragraph: str) -> list[str]:

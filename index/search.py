@@ -17,7 +17,7 @@ returned; ties are broken by passage number.
 from __future__ import annotations
 
 import sys
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 
 ENGINES = ("auto", "stored", "matrix", "postings", "rank-bm25")
 SMALL_QUERY_POSTINGS = 2_000  # up to here a stored index's query is added up in Python
-WITHOUT_NUMPY_POSTINGS = 300_000  # and up to here when numpy is not imported yet
+WITHOUT_NUMPY_POSTINGS = 300_000  # and up to here when numpy is not imported yet,
+ONE_OFF_SEARCHES = 4  # by a process that has searched no more than this (a one-off `qabot ask`)
+WITHIN_PASSAGES = 20_000  # a search within articles this small reads only their postings' slices
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Searcher:
         self.engine = engine
         self.small_query_postings = SMALL_QUERY_POSTINGS
         self.without_numpy_postings = WITHOUT_NUMPY_POSTINGS
+        self.within_passages = WITHIN_PASSAGES
+        self.searches = 0
         if isinstance(index, CorpusIndex) and any(index.tokens):
             if engine == "matrix":
                 self.bm25 = BM25Matrix(index.tokens, k1=k1, b=b, epsilon=epsilon)
@@ -157,10 +161,18 @@ class Searcher:
         """
         if top_k <= 0 or not query_tokens:
             return []
+        self.searches += 1
         accumulated: dict[int, float] | None = None
         if self._stored is not None:
             postings = self._stored_postings(query_tokens)
-            if self._in_python(sum(len(docs) for docs, _ in postings)):
+            within = self._passage_ranges(articles) if articles is not None else None
+            if (
+                within is not None
+                and sum(stop - start for start, stop in within) <= WITHIN_PASSAGES
+            ):
+                accumulated = _accumulate_within(postings, within)
+                articles = None  # every passage added up is one of theirs
+            elif self._in_python(sum(len(docs) for docs, _ in postings)):
                 accumulated = {}
                 get = accumulated.get
                 for docs, contributions in postings:
@@ -203,11 +215,26 @@ class Searcher:
 
     def _in_python(self, postings: int) -> bool:
         """Add up a stored query in plain Python: for few postings, and, in a process that
-        has not imported numpy (a one-off `qabot ask`), for up to a few hundred thousand,
-        where importing numpy would cost more than the additions."""
+        has not imported numpy and searched only a few times (a one-off `qabot ask`), for up
+        to a few hundred thousand, where importing numpy would cost more than the additions.
+        A process that goes on asking (`qabot chat`, the bot) imports it."""
         if postings <= self.small_query_postings:
             return True
-        return "numpy" not in sys.modules and postings <= self.without_numpy_postings
+        return (
+            "numpy" not in sys.modules
+            and postings <= self.without_numpy_postings
+            and self.searches <= ONE_OFF_SEARCHES
+        )
+
+    def _passage_ranges(self, articles: Collection[int]) -> list[tuple[int, int]]:
+        """The passage numbers of `articles`, as sorted [start, stop) ranges."""
+        starts = self.index.article_starts()
+        total = len(self.index.passages)
+        return [
+            (starts[number], starts[number + 1] if number + 1 < len(starts) else total)
+            for number in sorted(articles)
+            if 0 <= number < len(starts)
+        ]
 
     def _article_finder(self):
         """passage number -> article number, by the articles' first passages."""
@@ -216,3 +243,20 @@ class Searcher:
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         return self.search_tokens(tokenize(query), top_k)
+
+
+def _accumulate_within(
+    postings: list[tuple[Any, Any]], ranges: list[tuple[int, int]]
+) -> dict[int, float]:
+    """The query's score of each passage within `ranges` that holds one of its terms, added
+    in query order (as over all passages): each term's postings are sorted by passage, so
+    only the slices falling in the ranges are read."""
+    accumulated: dict[int, float] = {}
+    get = accumulated.get
+    for docs, contributions in postings:
+        for start, stop in ranges:
+            first = bisect_left(docs, start)
+            last = bisect_left(docs, stop, first)
+            for doc, contribution in zip(docs[first:last], contributions[first:last]):  # noqa: B905
+                accumulated[doc] = get(doc, 0.0) + contribution
+    return accumulated

@@ -77,6 +77,7 @@ ARTICLE_TYPES = (
 RECORD_FIELDS = 7  # of ARTICLE_TYPES, those of an ArticleRecord
 PASSAGE_TYPES = (NUMBER, NUMBER, TEXT, OPTIONAL_TEXT)
 TAGGED_TYPES = (*PASSAGE_TYPES, TEXT)
+READ_TYPES = (*TAGGED_TYPES, TEXT)  # with the normalised text: what the answerer reads
 TABLES = {"meta", "articles", "passages", "terms", "title_terms", "name_readings", "word_readings"}
 
 
@@ -330,12 +331,12 @@ class StoredIndex:
         if wanted:
             marks = ", ".join("?" * len(wanted))
             rows = self._rows(
-                "SELECT id, article, position, text, heading, tags FROM passages "
+                "SELECT id, article, position, text, heading, tags, normalized FROM passages "
                 f"WHERE id IN ({marks})",
                 wanted,
             )
             for number, *fields in rows:
-                found[number] = Passage(*self._checked(fields, TAGGED_TYPES))
+                found[number] = Passage(*self._checked(fields, READ_TYPES))
                 self._passages.put(number, found[number])
         missing = [n for n in numbers if found[n] is _MISSING]
         if missing:

@@ -79,11 +79,13 @@ def fast_searchers(index: CorpusIndex) -> list[Searcher]:
         searchers.append(Searcher(index, engine=engine))
         assert isinstance(searchers[-1].bm25, kind) or not any(index.tokens)
     stored = stored_copy(index)
-    for small_query_postings in (10**9, 0):
+    for small_query_postings, within_passages in ((10**9, 10**9), (0, 0)):
         searchers.append(Searcher(stored))
         assert searchers[-1].engine == "stored"
         searchers[-1].small_query_postings = small_query_postings
         searchers[-1].without_numpy_postings = small_query_postings
+        # a search within a few articles reads only their slices of the postings, or not
+        searchers[-1].within_passages = within_passages
     return searchers
 
 
@@ -111,11 +113,12 @@ def assert_engine_same(fast: Searcher, index: CorpusIndex, queries, top_ks) -> N
                 assert [i for i, _ in got] == [i for i, _ in expected], (query, k)
                 for (_, a), (_, b) in zip(got, expected, strict=True):
                     assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
-        some = set(range(0, len(index.articles), 2))
-        expected = original_search_tokens(reference, query, 10, some)
-        got = fast.search_tokens(query, 10, articles=some)
-        assert [(h.passage_id) for h in got] == [i for i, _ in expected]
-        assert all(h.passage == index.passages[h.passage_id] for h in got)
+        every_other = set(range(0, len(index.articles), 2))
+        for some in (every_other, {len(index.articles) - 1}, set()):
+            expected = original_search_tokens(reference, query, 10, some)
+            got = fast.search_tokens(query, 10, articles=some)
+            assert [(h.passage_id, h.score) for h in got] == expected  # bit for bit
+            assert all(h.passage == index.passages[h.passage_id] for h in got)
 
 
 def random_queries(vocabulary: list[str], rng: random.Random, count: int) -> list[list[str]]:

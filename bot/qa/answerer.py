@@ -18,6 +18,7 @@ from bot.qa.question import Language, Question, QuestionReader, Term, clean_ques
 from bot.qa.result import Alternative, Answer, Citation, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
 from index.analyzer import normalize
+from index.passages import Passage
 from index.search import Hit, Searcher
 from index.store import IndexReader, StoredIndex
 
@@ -320,8 +321,10 @@ class Answerer:
         (a key word other than a place: 志愿者 of 哈密有多少名志愿者), not only the place."""
         topic = [form for t in question.terms if not t.place for form, _ in t.forms]
 
-        def on_topic(text: str) -> bool:
-            written = normalize(text)
+        def on_topic(passage: Passage) -> bool:
+            written = (
+                passage.normalized if passage.normalized is not None else normalize(passage.text)
+            )
             return not topic or any(form in written for form in topic)
 
         return [
@@ -330,7 +333,7 @@ class Answerer:
                 round(h.score, 4),
                 self.index.articles[h.passage.article].title,
                 self.citation(h.passage_id),
-                on_topic=on_topic(h.passage.text),
+                on_topic=on_topic(h.passage),
             )
             for h in hits
         ]

@@ -60,7 +60,7 @@ def generate(hits: list[Hit]) -> list[Candidate]:
     """The candidates of every retrieved passage, in retrieval order."""
     candidates = []
     for rank, hit in enumerate(hits):
-        passage = read_passage(hit.passage.text, hit.passage.tags)
+        passage = read_passage(hit.passage.text, hit.passage.tags, hit.passage.normalized)
         for start, end, kind, unit in spans_of(hit.passage.text):
             candidates.append(Candidate(hit, rank, passage, start, end, kind, unit))
     return candidates

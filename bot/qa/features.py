@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from bot.qa.candidates import Candidate
 from bot.qa.extractors import PLACE_TAGS
@@ -54,6 +54,20 @@ FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+FEATURE_POSITIONS = {name: number for number, name in enumerate(FEATURES)}
+RELATIVE_BEHIND = tuple((name, f"{name}_behind") for name in RELATIVE)
+
+
+def _vector(values: dict[str, float]) -> list[float]:
+    """The named values in `FEATURES` order, 0.0 for those not given."""
+    vector = [0.0] * len(FEATURES)
+    for name, value in values.items():
+        position = FEATURE_POSITIONS.get(name)
+        if position is not None:
+            vector[position] = value
+    return vector
+
+
 @dataclass
 class ArticleView:
     """What the features read of a candidate's article: its title and whole text, normalised."""
@@ -65,9 +79,13 @@ class ArticleView:
 
 @dataclass
 class _PassageMatches:
-    """Where each question term occurs in one passage: (start, end, form weight) per term."""
+    """Where each question term occurs in one passage: (start, end, form weight) per term;
+    the coverages already computed over its stretches; the places it writes that the
+    question does not ask about."""
 
     by_term: list[list[tuple[int, int, float]]] = field(default_factory=list)
+    covers: dict[tuple[int, int, bool, bool], float] = field(default_factory=dict)
+    other_places: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _occurrences(term: Term, text: str) -> list[tuple[int, int, float]]:
@@ -112,6 +130,16 @@ class FeatureContext:
         self.question = question
         self.unknown = unknown
         self._focus: list[float] = []
+        self._term_weights = [term.weight for term in question.terms]
+        self._kind_fits: dict[tuple[Kind, str | None], dict[str, float]] = {}
+        self._qualifier_fits: dict[frozenset[Qualifier], dict[str, float]] = {}
+        self._place_shares: dict[tuple[str, int, int], float] = {}
+        self._total_weight = question.total_weight
+        self._asked_place_forms = {form for p in question.places for form, _ in p.forms}
+        self._qualifier_features = [
+            (qualifier, qualifier in question.qualifiers, *_qualifier_feature_names(qualifier))
+            for qualifier in Qualifier
+        ]
         self.article = article
         self.top_score = top_score or 1.0
         self._matches: dict[int, _PassageMatches] = {}
@@ -122,7 +150,12 @@ class FeatureContext:
         if key not in self._matches:
             text = candidate.passage.text
             self._matches[key] = _PassageMatches(
-                [_occurrences(t, text) for t in self.question.terms]
+                [_occurrences(t, text) for t in self.question.terms],
+                other_places=[
+                    (w.start, w.end)
+                    for w in candidate.passage.words
+                    if w.tag in PLACE_TAGS and w.text not in self._asked_place_forms
+                ],
             )
         return self._matches[key]
 
@@ -132,22 +165,24 @@ class FeatureContext:
         left: int,
         right: int,
         exact: bool = False,
-        weights: list[float] | None = None,
+        focus: bool = False,
     ) -> float:
-        """The weighted share of the question's terms written within [left, right)."""
-        total = 0.0
-        weights = weights or [term.weight for term in self.question.terms]
-        for weight, occurrences in zip(weights, matches.by_term, strict=True):
-            best = max(
-                (
-                    w
-                    for s, e, w in occurrences
-                    if s >= left and e <= right and (not exact or w >= 1.0)
-                ),
-                default=0.0,
-            )
-            total += weight * best
-        return total / (sum(weights) or 1.0)
+        """The weighted share of the question's terms written within [left, right) (weighted
+        by their focus, `_focus_weights`, if asked); computed once per passage and stretch."""
+        key = (left, right, exact, focus)
+        cover = matches.covers.get(key)
+        if cover is None:
+            weights = (focus and self._focus) or self._term_weights
+            total = 0.0
+            for weight, occurrences in zip(weights, matches.by_term, strict=True):
+                best = None
+                for s, e, w in occurrences:
+                    if s >= left and e <= right and (not exact or w >= 1.0):
+                        if best is None or w > best:
+                            best = w
+                total += weight * (0.0 if best is None else best)
+            cover = matches.covers[key] = total / (sum(weights) or 1.0)
+        return cover
 
     def _article_fit(self, number: int) -> tuple[float, float, float, float, bool]:
         """(cover_article, cover_title, place_article, place_title, a place missing)."""
@@ -172,6 +207,8 @@ class FeatureContext:
             same_sentence[_sentence_key(c)] += 1
             starts[(c.hit.passage_id, c.kind)].append(c.start)
         self._focus = self._focus_weights(candidates)
+        for matches in self._matches.values():
+            matches.covers.clear()  # focus weights are those of these candidates
         seen: set = set()
         described = []
         for c in candidates:
@@ -187,11 +224,11 @@ class FeatureContext:
             values["prior_x_first_after_term"] = prior * values["first_after_term"]
             values["cued_x_near"] = values.get("kind_cued", 0.0) * values.get("near", 0.0)
             described.append(values)
-        for name in RELATIVE:
+        for name, behind in RELATIVE_BEHIND:
             best = max((v.get(name, 0.0) for v in described), default=0.0)
             for values in described:
-                values[f"{name}_behind"] = values.get(name, 0.0) - best
-        return [[values.get(name, 0.0) for name in FEATURES] for values in described]
+                values[behind] = values.get(name, 0.0) - best
+        return [_vector(values) for values in described]
 
     def _focus_weights(self, candidates: list[Candidate]) -> list[float]:
         """Each term's weight times its rarity among the retrieved passages: the words every
@@ -218,7 +255,7 @@ class FeatureContext:
         for term, occurrences in zip(self.question.terms, matches.by_term, strict=True):
             if any(e <= candidate.start and s >= max(left, previous) for s, e, _ in occurrences):
                 total += term.weight
-        return total / self.question.total_weight
+        return total / self._total_weight
 
     def describe(
         self, candidate: Candidate, siblings: int, first_of_kind: bool
@@ -274,23 +311,24 @@ class FeatureContext:
     ) -> dict[str, float]:
         q = self.question
         near = before = after = overlap = 0.0
+        total_weight = self._total_weight
         for term, occurrences in zip(q.terms, matches.by_term, strict=True):
             best_near = 0.0
             for s, e, w in occurrences:
                 if s < end and e > start:
-                    overlap = max(overlap, term.weight * w / q.total_weight)
+                    overlap = max(overlap, term.weight * w / total_weight)
                     continue
                 if s < left or e > right:
                     continue
                 distance = start - e if e <= start else s - end
                 best_near = max(best_near, w * math.exp(-distance / NEAR_SCALE))
                 if 0 <= start - e <= 3:
-                    before += term.weight * w / q.total_weight
+                    before += term.weight * w / total_weight
                 if 0 <= s - end <= 3:
-                    after += term.weight * w / q.total_weight
+                    after += term.weight * w / total_weight
             near += term.weight * best_near
         return {
-            "near": near / q.total_weight,
+            "near": near / total_weight,
             "term_before": min(before, 1.0),
             "term_after": min(after, 1.0),
             "overlaps_term": overlap,
@@ -310,29 +348,37 @@ class FeatureContext:
         values = {
             "cover_lead": self._cover(matches, lead, start),
             "cover_trail": self._cover(matches, end, trail),
-            "focus_lead": self._cover(matches, lead, start, weights=self._focus),
-            "focus_clause": self._cover(matches, c_left, c_right, weights=self._focus),
-            "focus_window": self._cover(
-                matches, max(0, start - WINDOW), end + WINDOW, weights=self._focus
-            ),
+            "focus_lead": self._cover(matches, lead, start, focus=True),
+            "focus_clause": self._cover(matches, c_left, c_right, focus=True),
+            "focus_window": self._cover(matches, max(0, start - WINDOW), end + WINDOW, focus=True),
         }
         q = self.question
         if q.places:
             values["place_lead"] = _share(q.places, candidate.passage.text[lead:start])
-            values["other_place_lead"] = float(self._other_place_within(candidate, lead, start))
+            values["other_place_lead"] = float(
+                self._other_place_within(candidate, matches, lead, start)
+            )
         return values
 
-    def _other_place_within(self, candidate: Candidate, left: int, right: int) -> bool:
+    def _other_place_within(
+        self, candidate: Candidate, matches: _PassageMatches, left: int, right: int
+    ) -> bool:
         """Whether [left, right) names a place the question does not ask about (the span's
         own words aside)."""
-        asked_forms = {form for p in self.question.places for form, _ in p.forms}
         return any(
-            w.tag in PLACE_TAGS and w.start >= left and w.end <= right
-            and w.text not in asked_forms and not (w.start < candidate.end and w.end > candidate.start)
-            for w in candidate.passage.words
-        )  # fmt: skip
+            start >= left and end <= right and not (start < candidate.end and end > candidate.start)
+            for start, end in matches.other_places
+        )
 
     def _kind_fit(self, candidate: Candidate) -> dict[str, float]:
+        """How the candidate's kind and unit fit what the question asks (the same for every
+        candidate of one kind and unit)."""
+        key = (candidate.kind, candidate.unit)
+        if key not in self._kind_fits:
+            self._kind_fits[key] = self._compute_kind_fit(candidate)
+        return self._kind_fits[key]
+
+    def _compute_kind_fit(self, candidate: Candidate) -> dict[str, float]:
         q = self.question
         prior = q.kind_prior.get(candidate.kind, 0.0)
         asked_kind = q.asked_kind
@@ -358,31 +404,42 @@ class FeatureContext:
         text = candidate.passage.text
         if not q.places:
             return {"no_place_asked": 1.0}
-        other = self._other_place_within(candidate, c_left, c_right)
+        other = self._other_place_within(candidate, matches, c_left, c_right)
         return {
-            "place_sentence": _share(q.places, text[s_left:s_right]),
-            "place_passage": _share(q.places, text),
+            "place_sentence": self._place_share(text, s_left, s_right),
+            "place_passage": self._place_share(text, 0, len(text)),
             "place_article": article[2],
             "place_title": article[3],
             "place_missing": float(article[4]),
             "other_place_clause": float(other),
         }
 
+    def _place_share(self, text: str, left: int, right: int) -> float:
+        """The share of the asked places that `text[left:right]` writes."""
+        key = (text, left, right)
+        share = self._place_shares.get(key)
+        if share is None:
+            share = self._place_shares[key] = _share(self.question.places, text[left:right])
+        return share
+
     def _qualifier_fit(self, text: str, start: int, end: int, clause_left: int) -> dict[str, float]:
-        q = self.question
         reach = max(clause_left, start - QUALIFIER_REACH)
-        near = {
+        near = frozenset(
             qualifier
             for at, stop, qualifier in _qualifier_marks(text)
-            if at >= reach and stop <= start
-        }
+            if reach <= at and stop <= start
+        )
+        if near not in self._qualifier_fits:
+            self._qualifier_fits[near] = self._compute_qualifier_fit(near)
+        return self._qualifier_fits[near]
+
+    def _compute_qualifier_fit(self, near: frozenset[Qualifier]) -> dict[str, float]:
         values = {}
-        for qualifier in Qualifier:
-            asked = qualifier in q.qualifiers
-            name = qualifier.name.lower()
-            values[f"{name}_near_asked"] = float(qualifier in near and asked)
-            values[f"{name}_near_unasked"] = float(qualifier in near and not asked)
-            values[f"{name}_asked_absent"] = float(asked and qualifier not in near)
+        for qualifier, asked, near_asked, near_unasked, asked_absent in self._qualifier_features:
+            is_near = qualifier in near
+            values[near_asked] = float(is_near and asked)
+            values[near_unasked] = float(is_near and not asked)
+            values[asked_absent] = float(asked and not is_near)
         return values
 
     def _respective_fit(self, candidate: Candidate, left: int, right: int) -> dict[str, float]:
@@ -432,6 +489,12 @@ def _respective_items(candidate: Candidate, left: int, right: int) -> tuple[list
             return None
         items = list(last)
     return items, ends.index(candidate.end)
+
+
+@cache
+def _qualifier_feature_names(qualifier: Qualifier) -> tuple[str, str, str]:
+    name = qualifier.name.lower()
+    return f"{name}_near_asked", f"{name}_near_unasked", f"{name}_asked_absent"
 
 
 @lru_cache(maxsize=8192)

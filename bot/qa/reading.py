@@ -60,16 +60,18 @@ def _bounds(ends: list[int], start: int, end: int, size: int) -> tuple[int, int]
     return left, max(right, end)
 
 
-def read_passage(original: str, tags: str | None = None) -> ReadPassage:
-    """Read a passage, once per process (the most recently read are kept, by text). `tags`:
-    its words' tags as the index stores them (`index.analyzer.word_tags`), which spares
-    tagging it again."""
+def read_passage(
+    original: str, tags: str | None = None, normalized: str | None = None
+) -> ReadPassage:
+    """Read a passage, once per process (the most recently read are kept, by text). `tags`
+    and `normalized`: its words' tags and its normalised text as the index stores them
+    (`index.analyzer.word_tags`, `normalize`), which spares computing them again."""
     with _READ_LOCK:
         cached = _READ.get(original)
         if cached is not None:
             _READ.move_to_end(original)
             return cached
-    text = normalize(original)
+    text = normalized if normalized is not None else normalize(original)
     if tags is None:
         tags = word_tags(text)
     words = [Word(start, end, text[start:end], tag) for start, end, tag in parse_word_tags(tags)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -64,7 +65,9 @@ class Scorer:
     def score(self, vector: list[float]) -> float:
         """The candidate's score: a softmax over a question's candidates and the "no answer"
         option (scored `bias`) gives each its probability of being the answer."""
-        return sum(w * x for w, x in zip(self.weights, vector, strict=True))
+        if len(vector) != len(self.weights):
+            raise ValueError(f"{len(vector)} features for {len(self.weights)} weights")
+        return sum(map(operator.mul, self.weights, vector))
 
     def raw_logit(self, scores: list[float]) -> float:
         """Log-odds of the best candidate under the softmax (before calibration)."""
