@@ -120,6 +120,22 @@ def normalize(text: str) -> str:
     return simplified
 
 
+def has_english_word(normalized: str, word: str) -> bool:
+    """Whether `normalized` (lower-case) holds `word` as a whole word: no Latin letter just
+    before or after it (so "up" is found in "went up." but not in "support")."""
+    start = normalized.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if not _is_latin_at(normalized, start - 1) and not _is_latin_at(normalized, end):
+            return True
+        start = normalized.find(word, start + 1)
+    return False
+
+
+def _is_latin_at(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and "a" <= text[position] <= "z"
+
+
 # ---------------------------------------------------------------- jieba, loaded fast
 
 DICTIONARY_SCHEMA = "qabot-jieba-dictionary-1"

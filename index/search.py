@@ -16,8 +16,9 @@ returned; ties are broken by passage number.
 
 from __future__ import annotations
 
+import heapq
 import sys
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -183,15 +184,7 @@ class Searcher:
         elif self.bm25 is None:
             return []
         if accumulated is not None:
-            article_of = self._article_finder()
-            scored = [
-                (score, i)
-                for i, score in accumulated.items()
-                if score > 0 and (articles is None or article_of(i) in articles)
-            ]
-            scored.sort(key=lambda pair: (-pair[0], pair[1]))
-            best = [(i, score) for score, i in scored[:top_k]]
-            return self._hits(best)
+            return self._hits(_best(accumulated, top_k, self._allowed(articles)))
         import numpy as np
 
         scores = self.score_array(query_tokens)
@@ -236,10 +229,14 @@ class Searcher:
             if 0 <= number < len(starts)
         ]
 
-    def _article_finder(self):
-        """passage number -> article number, by the articles' first passages."""
-        starts = self.index.article_starts()
-        return lambda passage: bisect_right(starts, passage) - 1
+    def _allowed(self, articles: Collection[int] | None) -> bytearray | None:
+        """A flag per passage, set for the passages of `articles`; None for every passage."""
+        if articles is None:
+            return None
+        allowed = bytearray(len(self.index.passages))
+        for start, stop in self._passage_ranges(articles):
+            allowed[start:stop] = b"\x01" * (stop - start)
+        return allowed
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         return self.search_tokens(tokenize(query), top_k)
@@ -260,3 +257,16 @@ def _accumulate_within(
             for doc, contribution in zip(docs[first:last], contributions[first:last]):  # noqa: B905
                 accumulated[doc] = get(doc, 0.0) + contribution
     return accumulated
+
+
+def _best(
+    accumulated: dict[int, float], top_k: int, allowed: bytearray | None
+) -> list[tuple[int, float]]:
+    """The `top_k` (passage, score) pairs scoring above zero (and `allowed`), by score
+    descending then passage number ascending: a full sort's first `top_k`, without the sort."""
+    scored = (
+        (i, score)
+        for i, score in accumulated.items()
+        if score > 0 and (allowed is None or allowed[i])
+    )
+    return heapq.nlargest(top_k, scored, key=lambda pair: (pair[1], -pair[0]))

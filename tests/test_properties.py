@@ -3,6 +3,7 @@ answer is always a verbatim piece of the passage it cites."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.qa.answerer import Answerer
 from bot.qa.datasets import MAX_ANSWER_CHARS
-from index.analyzer import normalize, tokenize
+from index.analyzer import has_english_word, normalize, tokenize
 from index.build import build_index
 from index.figures import find_figures
 from index.ingest import UnreadableFile, decode_bytes, parse_text
@@ -90,6 +91,21 @@ def test_normalize_keeps_offsets(text):
 def test_tokenize_never_fails_and_gives_clean_tokens(text):
     tokens = tokenize(text)
     assert all(isinstance(t, str) and t and t == t.strip() for t in tokens)
+
+
+english_words = st.sampled_from(["up", "new", "in all", "first half", "men", "total"])
+
+
+@common
+@given(
+    st.lists(
+        st.one_of(english_words, st.sampled_from(["s", "wo", " ", ".", "增长", "1"])), max_size=8
+    ).map("".join),
+    english_words,
+)
+def test_an_english_cue_counts_only_as_a_whole_word(text, word):
+    whole_word = re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+    assert has_english_word(text, word) == bool(whole_word.search(text))
 
 
 @common

@@ -7,12 +7,12 @@ several kinds, or none.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
 from bot.qa import extractors as ex
+from index.analyzer import has_english_word
 from index.figures import (
     AREA_UNITS,
     COUNT_UNITS,
@@ -187,17 +187,13 @@ def unit_kinds() -> dict[str, Kind]:
     return table
 
 
-def _whole_words(cue: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![a-z]){re.escape(cue)}(?![a-z])")
-
-
-@lru_cache(maxsize=1)
-def _english_cues() -> list[tuple[Kind, re.Pattern[str]]]:
-    return [(kind, _whole_words(cue)) for kind in Kind for cue in kind.value.en_cues]
-
-
 def cued_kinds(normalized_question: str) -> frozenset[Kind]:
     """The kinds whose Chinese or English cues the (normalised, lower-case) question contains."""
     found = {kind for kind in Kind for cue in kind.value.zh_cues if cue in normalized_question}
-    found.update(kind for kind, cue in _english_cues() if cue.search(normalized_question))
+    found.update(
+        kind
+        for kind in Kind
+        for cue in kind.value.en_cues
+        if has_english_word(normalized_question, cue)
+    )
     return frozenset(found)

@@ -7,10 +7,10 @@ next to "力争" fits a question about a target and not one about the result.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+
+from index.analyzer import has_english_word
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,6 @@ class Qualifier(Enum):
     )  # fmt: skip
 
 
-@lru_cache(maxsize=1)
-def _english_patterns() -> list[tuple[Qualifier, re.Pattern[str]]]:
-    return [
-        (q, re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"))
-        for q in Qualifier
-        for word in q.value.en
-    ]
-
-
 def qualifiers_in_text(text: str) -> frozenset[Qualifier]:
     """Qualifiers whose article words `text` (normalised) contains."""
     return frozenset(q for q in Qualifier if any(word in text for word in q.value.zh))
@@ -80,5 +71,9 @@ def qualifiers_asked(normalized_question: str) -> frozenset[Qualifier]:
     found.update(
         q for q in Qualifier if any(word in normalized_question for word in q.value.asked_zh)
     )
-    found.update(q for q, pattern in _english_patterns() if pattern.search(normalized_question))
+    found.update(
+        q
+        for q in Qualifier
+        if any(has_english_word(normalized_question, word) for word in q.value.en)
+    )
     return frozenset(found)
