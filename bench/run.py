@@ -214,6 +214,14 @@ def cold_asks(index_path: Path, question: str) -> dict:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def later_answer(result: dict, quantile: float) -> float:
+    """A quantile of an answers run's latencies after its first question (which pays for
+    one-off work), in seconds; the first question's when it is the only one."""
+    first, *rest = result["latencies_s"] or [0.0]
+    rest = sorted(rest) or [first]
+    return rest[max(0, math.ceil(quantile * len(rest)) - 1)]
+
+
 def render_answers(answers: dict[int, dict]) -> str:
     lines = [
         "| passages | load index + answerer s | first answer s | later answers p50 ms | p99 ms "
@@ -221,10 +229,8 @@ def render_answers(answers: dict[int, dict]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for size, result in sorted(answers.items()):
-        first, *rest = result["latencies_s"] or [0.0]
-        rest = sorted(rest) or [first]
-        p50 = rest[max(0, math.ceil(0.5 * len(rest)) - 1)]
-        p99 = rest[max(0, math.ceil(0.99 * len(rest)) - 1)]
+        first = (result["latencies_s"] or [0.0])[0]
+        p50, p99 = later_answer(result, 0.5), later_answer(result, 0.99)
         cold = result.get("cold")
         if cold:
             jieba = cold["jieba_s"]
