@@ -169,7 +169,7 @@ class Searcher:
             within = self._passage_ranges(articles) if articles is not None else None
             if (
                 within is not None
-                and sum(stop - start for start, stop in within) <= WITHIN_PASSAGES
+                and sum(stop - start for start, stop in within) <= self.within_passages
             ):
                 accumulated = _accumulate_within(postings, within)
                 articles = None  # every passage added up is one of theirs

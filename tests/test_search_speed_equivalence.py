@@ -79,7 +79,7 @@ def fast_searchers(index: CorpusIndex) -> list[Searcher]:
         searchers.append(Searcher(index, engine=engine))
         assert isinstance(searchers[-1].bm25, kind) or not any(index.tokens)
     stored = stored_copy(index)
-    for small_query_postings, within_passages in ((10**9, 10**9), (0, 0)):
+    for small_query_postings, within_passages in ((10**9, 10**9), (10**9, 0), (0, 0)):
         searchers.append(Searcher(stored))
         assert searchers[-1].engine == "stored"
         searchers[-1].small_query_postings = small_query_postings
