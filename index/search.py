@@ -163,16 +163,16 @@ class Searcher:
         if top_k <= 0 or not query_tokens:
             return []
         self.searches += 1
+        ranges = self._passage_ranges(articles) if articles is not None else None
         accumulated: dict[int, float] | None = None
         if self._stored is not None:
             postings = self._stored_postings(query_tokens)
-            within = self._passage_ranges(articles) if articles is not None else None
             if (
-                within is not None
-                and sum(stop - start for start, stop in within) <= self.within_passages
+                ranges is not None
+                and sum(stop - start for start, stop in ranges) <= self.within_passages
             ):
-                accumulated = _accumulate_within(postings, within)
-                articles = None  # every passage added up is one of theirs
+                accumulated = _accumulate_within(postings, ranges)
+                ranges = None  # every passage added up is one of theirs
             elif self._in_python(sum(len(docs) for docs, _ in postings)):
                 accumulated = {}
                 get = accumulated.get
@@ -184,7 +184,7 @@ class Searcher:
         elif self.bm25 is None:
             return []
         if accumulated is not None:
-            return self._hits(_best(accumulated, top_k, self._allowed(articles)))
+            return self._hits(_best(accumulated, top_k, self._allowed(ranges)))
         import numpy as np
 
         scores = self.score_array(query_tokens)
@@ -229,12 +229,12 @@ class Searcher:
             if 0 <= number < len(starts)
         ]
 
-    def _allowed(self, articles: Collection[int] | None) -> bytearray | None:
-        """A flag per passage, set for the passages of `articles`; None for every passage."""
-        if articles is None:
+    def _allowed(self, ranges: list[tuple[int, int]] | None) -> bytearray | None:
+        """A flag per passage, set for the passages in `ranges`; None for every passage."""
+        if ranges is None:
             return None
         allowed = bytearray(len(self.index.passages))
-        for start, stop in self._passage_ranges(articles):
+        for start, stop in ranges:
             allowed[start:stop] = b"\x01" * (stop - start)
         return allowed
 
