@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.coldstart import render as render_coldstart
 from bench.coldstart import render_imports
-from bench.run import later_answer
+from bench.run import Cell, later_answer
 
 GIB = 1024**3
 MB = 1024**2
@@ -65,7 +65,7 @@ def goals(
     return lines
 
 
-def answer_goals(size: int, answers: dict | None, bm25s) -> list[str]:
+def answer_goals(size: int, answers: dict | None, bm25s: Cell | None) -> list[str]:
     """The goals of a whole answer at `size`: a cold `qabot ask` (Chinese and English) at
     most half of loading jieba's dictionary; a warm answer no slower than bm25s's retrieval."""
     if not answers:

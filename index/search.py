@@ -189,11 +189,9 @@ class Searcher:
 
         scores = self.score_array(query_tokens)
         candidates = np.flatnonzero(scores > 0)
-        if articles is not None and len(candidates):
-            starts = np.asarray(self.index.article_starts(), dtype=np.int64)
-            owners = np.searchsorted(starts, candidates, side="right") - 1
-            wanted = np.fromiter(articles, dtype=np.int64)
-            candidates = candidates[np.isin(owners, wanted)]
+        allowed = self._allowed(ranges)
+        if allowed is not None:
+            candidates = candidates[np.frombuffer(allowed, dtype=np.uint8)[candidates] == 1]
         ids, values = select_top(scores, top_k, candidates)
         return self._hits(list(zip(ids, values, strict=True)))
 
