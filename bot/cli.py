@@ -211,7 +211,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, read_cases, table
+    from bot.evaluate import evaluate, ranking_table, read_cases, replies_table, table
     from bot.qa.answerer import Answerer
     from bot.qa.datasets import QuestionSet, index_of, named_sets
 
@@ -226,6 +226,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for question_set, answerer in sets:
         outcomes = evaluate(answerer, question_set.cases)
         print(table(outcomes, question_set.name))
+        print(f"\nreplies by tier ({question_set.name}; shares of answerable questions)")
+        print(replies_table(outcomes, question_set.name))
+        print(f"\nthreshold-free ({question_set.name})")
+        print(ranking_table(outcomes, question_set.name))
         wrong = [o for o in outcomes if o.verdict != "right"]
         for outcome in wrong if args.verbose else []:
             print(

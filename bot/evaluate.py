@@ -2,10 +2,19 @@
 
 Verdicts, as `data/eval/README.md` defines them: an answerable question is **right** when the
 answer is at most 40 characters, contains an accepted answer and its cited passage contains
-the evidence (**citation miss** when only the passage is wrong); otherwise a stated answer is a
-**wrong answer** and an abstention is **wrongly abstained**. An unanswerable question is right
-when the bot abstains, a **false answer** when it states one. Beside the counts: the share of
-stated answers that are right, and the expected calibration error of `confidence`.
+the evidence (**citation miss** when only the passage is wrong); otherwise a stated (sure) answer
+is a **wrong answer** and any other reply is **wrongly abstained**. An unanswerable question is
+right when the bot states no sure answer, a **false answer** when it does. Beside the counts: the
+share of stated answers that are right, and the expected calibration error of `confidence`.
+
+What a user gets, by tier (`replies_table`): sure and likely answers right and their precision;
+**useful** replies (a right sure or likely answer, or a closest passage that holds the evidence);
+wrong sure answers; replies of each tier to unanswerable questions. And threshold-free
+(`ranking_table`): **top-1** (the best candidate is right, whatever the tier), whether the first
+passage retrieved holds the evidence, and the **coverage at 90% and 95% precision**: ranking
+every question by its confidence, the largest share of them that could be answered with the
+best candidate at that precision (the risk-coverage view of selective QA: Kamath, Jia and
+Liang, ACL 2020).
 """
 
 from __future__ import annotations
@@ -15,13 +24,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.qa.answerer import Answerer
-from bot.qa.datasets import Case, cites_evidence, is_right_span, read_cases
-from bot.qa.result import Answer
+from bot.qa.datasets import MAX_ANSWER_CHARS, Case, cites_evidence, is_right_span, read_cases
+from bot.qa.result import Answer, Tier
 
 VERDICTS = ("right", "wrong_answer", "wrong_abstain", "false_answer", "citation_miss")
 ECE_BINS = 10
+COVERAGE_PRECISIONS = (0.90, 0.95)
 
-__all__ = ["Outcome", "evaluate", "judge", "read_cases", "summary", "table"]
+__all__ = [
+    "Outcome",
+    "coverage_at",
+    "evaluate",
+    "judge",
+    "precision_coverage",
+    "ranking_table",
+    "read_cases",
+    "replies_table",
+    "summary",
+    "table",
+]
 
 
 @dataclass(frozen=True)
@@ -33,10 +54,23 @@ class Outcome:
     answer: str | None
     confidence: float
     kind: str
+    tier: Tier = "none"
+    best_right: bool = False  # the model's best candidate is right (threshold-free top-1)
+    first_passage_holds: bool = False  # the first passage retrieved holds the evidence
+    quote_holds: bool = False  # the passage the reply quotes holds the evidence
 
     @property
     def stated(self) -> bool:
         return self.answer is not None
+
+    @property
+    def useful(self) -> bool:
+        """A right sure or likely answer, or a closest passage that holds the evidence."""
+        if not self.case.answerable:
+            return False
+        if self.tier in ("sure", "likely"):
+            return self.best_right
+        return self.tier == "evidence" and self.quote_holds
 
 
 def judge(case: Case, answer: Answer) -> str:
@@ -51,13 +85,52 @@ def judge(case: Case, answer: Answer) -> str:
     return "right"
 
 
+def outcome(case: Case, answer: Answer) -> Outcome:
+    """The verdict on one reply, with what the tiers and the threshold-free figures need."""
+    kind = (case.kind or answer.kind) if case.answerable else "unanswerable"
+    best = answer.best
+    best_right = bool(
+        case.answerable
+        and best is not None
+        and len(best.answer) <= MAX_ANSWER_CHARS
+        and is_right_span(best.answer, case)
+        and cites_evidence(best.citation.text, case)
+    )
+    first = answer.passages[0].text if answer.passages else None
+    quoted = answer.citation.text if answer.quotes and answer.citation else None
+    return Outcome(
+        case,
+        judge(case, answer),
+        answer.answer,
+        answer.confidence,
+        kind,
+        tier=answer.tier,
+        best_right=best_right,
+        first_passage_holds=bool(case.answerable and first and cites_evidence(first, case)),
+        quote_holds=bool(case.answerable and quoted and cites_evidence(quoted, case)),
+    )
+
+
 def evaluate(answerer: Answerer, cases: Iterable[Case]) -> list[Outcome]:
-    outcomes = []
-    for case in cases:
-        answer = answerer.answer(case.question)
-        kind = (case.kind or answer.kind) if case.answerable else "unanswerable"
-        outcomes.append(Outcome(case, judge(case, answer), answer.answer, answer.confidence, kind))
-    return outcomes
+    return [outcome(case, answerer.answer(case.question)) for case in cases]
+
+
+def precision_coverage(outcomes: list[Outcome]) -> list[tuple[float, float]]:
+    """(coverage, precision) of answering the most confident questions first with the best
+    candidate: a point per question, coverage over all questions (an unanswerable question
+    answered is wrong)."""
+    ranked = sorted(outcomes, key=lambda o: -o.confidence)
+    points, right = [], 0
+    for number, item in enumerate(ranked, 1):
+        right += item.best_right
+        points.append((number / len(ranked), right / number))
+    return points
+
+
+def coverage_at(outcomes: list[Outcome], precision: float) -> float:
+    """The largest share of the questions answerable, most confident first, at `precision`."""
+    reached = [c for c, p in precision_coverage(outcomes) if p >= precision]
+    return max(reached, default=0.0)
 
 
 def expected_calibration_error(outcomes: list[Outcome]) -> float:
@@ -116,19 +189,112 @@ def summary(outcomes: list[Outcome]) -> Summary:
     )
 
 
+def _groups(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    """The outcomes by language and by kind, and all of them as TOTAL (last)."""
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for item in outcomes:
+        groups[f"lang {item.case.lang}"].append(item)
+        groups[f"kind {item.kind}"].append(item)
+    return {**{name: groups[name] for name in sorted(groups)}, "TOTAL": outcomes}
+
+
+@dataclass(frozen=True)
+class Replies:
+    """What users get from one group of outcomes, by tier."""
+
+    answerable: int
+    sure: int
+    sure_right: int
+    likely: int
+    likely_right: int
+    evidence: int
+    evidence_holds: int
+    useful: int
+    wrong_sure: int
+    unanswerable_replies: dict[str, int]  # tier -> replies of it to unanswerable questions
+    top1: int
+    first_passage: int
+
+    @staticmethod
+    def of(outcomes: list[Outcome]) -> Replies:
+        answerable = [o for o in outcomes if o.case.answerable]
+        unanswerable = [o for o in outcomes if not o.case.answerable]
+        tiers = ("sure", "likely", "evidence")
+        return Replies(
+            answerable=len(answerable),
+            sure=sum(o.tier == "sure" for o in outcomes),
+            sure_right=sum(o.tier == "sure" and o.verdict == "right" for o in answerable),
+            likely=sum(o.tier == "likely" for o in outcomes),
+            likely_right=sum(o.tier == "likely" and o.best_right for o in answerable),
+            evidence=sum(o.tier == "evidence" for o in outcomes),
+            evidence_holds=sum(o.tier == "evidence" and o.quote_holds for o in answerable),
+            useful=sum(o.useful for o in answerable),
+            wrong_sure=sum(o.tier == "sure" and o.verdict != "right" for o in outcomes),
+            unanswerable_replies={t: sum(o.tier == t for o in unanswerable) for t in tiers},
+            top1=sum(o.best_right for o in answerable),
+            first_passage=sum(o.first_passage_holds for o in answerable),
+        )
+
+    def share(self, count: int) -> float:
+        """`count` as a share of the answerable questions."""
+        return count / self.answerable if self.answerable else 0.0
+
+    @property
+    def sure_precision(self) -> float:
+        return self.sure_right / self.sure if self.sure else 1.0
+
+    @property
+    def likely_precision(self) -> float:
+        return self.likely_right / self.likely if self.likely else 1.0
+
+
+def replies_table(outcomes: list[Outcome], title: str = "") -> str:
+    """What a user gets, by language and kind: right sure and likely answers (of the answerable
+    questions) and each tier's precision, closest passages holding the evidence, useful
+    replies, wrong sure answers, and the sure/likely/evidence replies to unanswerable ones."""
+    header = (
+        f"{title or 'group':<22}{'n':>5}{'sure ok':>9}{'prec':>7}{'likely ok':>11}{'prec':>7}"
+        f"{'psg ok':>8}{'useful':>8}{'wrong sure':>12}{'unans s/l/e':>13}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, members in _groups(outcomes).items():
+        r = Replies.of(members)
+        u = r.unanswerable_replies
+        unanswered = f"{u['sure']}/{u['likely']}/{u['evidence']}"
+        lines.append(
+            f"{name:<22}{len(members):>5}{r.share(r.sure_right):>9.1%}{r.sure_precision:>7.1%}"
+            f"{r.share(r.likely_right):>11.1%}{r.likely_precision:>7.1%}"
+            f"{r.share(r.evidence_holds):>8.1%}{r.share(r.useful):>8.1%}{r.wrong_sure:>12}"
+            f"{unanswered:>13}"
+        )
+    return "\n".join(lines)
+
+
+def ranking_table(outcomes: list[Outcome], title: str = "") -> str:
+    """Threshold-free, by language and kind: top-1 and first passage holding the evidence (of
+    the answerable questions), and the coverage at 90% and 95% precision (of all questions)."""
+    header = f"{title or 'group':<22}{'n':>5}{'top-1':>8}{'1st psg':>9}{'cov@90':>8}{'cov@95':>8}"
+    lines = [header, "-" * len(header)]
+    for name, members in _groups(outcomes).items():
+        r = Replies.of(members)
+        coverage = [coverage_at(members, p) for p in COVERAGE_PRECISIONS]
+        lines.append(
+            f"{name:<22}{len(members):>5}{r.share(r.top1):>8.1%}{r.share(r.first_passage):>9.1%}"
+            + "".join(f"{c:>8.1%}" for c in coverage)
+        )
+    return "\n".join(lines)
+
+
 def table(outcomes: list[Outcome], title: str = "") -> str:
     """Rows by language and by kind, and a total: counts, % of answerable right, % of stated right."""
-    groups: dict[str, list[Outcome]] = defaultdict(list)
-    for outcome in outcomes:
-        groups[f"lang {outcome.case.lang}"].append(outcome)
-        groups[f"kind {outcome.kind}"].append(outcome)
+    groups = _groups(outcomes)
     header = (
         f"{title or 'group':<22}{'n':>5}{'right':>7}{'wrong':>7}{'abst.':>7}{'false':>7}"
         f"{'cite':>6}{'ans.right':>11}{'stated ok':>11}{'ECE':>7}"
     )
     lines = [header, "-" * len(header)]
-    for name in sorted(groups) + ["TOTAL"]:
-        s = summary(groups[name] if name != "TOTAL" else outcomes)
+    for name, members in groups.items():
+        s = summary(members)
         c = s.counts
         lines.append(
             f"{name:<22}{s.n:>5}{c['right']:>7}{c['wrong_answer']:>7}{c['wrong_abstain']:>7}"

@@ -11,6 +11,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         # answers (bot.render)
         "answer": "答案",
+        "likely": "可能是",
+        "check": "（请核对原文）",
+        "evidence": "没有找到确切答案，最相关的原文：",
         "source": "出处",
         "others": "其他相关数字",
         "abstain": "抱歉，文章中没有找到这个问题的答案。",
@@ -113,6 +116,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         # answers (bot.render)
         "answer": "Answer",
+        "likely": "Probably",
+        "check": " (check the passage)",
+        "evidence": "No exact answer found; the closest passage:",
         "source": "Source",
         "others": "Other figures",
         "abstain": "Sorry, the articles do not answer that.",

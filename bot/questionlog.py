@@ -36,11 +36,12 @@ CREATE TABLE IF NOT EXISTS questions (
     chat_key TEXT NOT NULL,            -- HMAC-SHA256(salt, chat id + user id), hex
     question TEXT NOT NULL,            -- as asked
     understood TEXT NOT NULL,          -- as answered (a follow-up rewritten); often the same
-    answer TEXT,                       -- NULL: the bot abstained
+    answer TEXT,                       -- the sure answer or the likely guess; NULL: neither
     confidence REAL NOT NULL,
     article TEXT,                      -- the cited article's title
     feedback INTEGER CHECK (feedback IN (-1, 1)),
-    feedback_at TEXT
+    feedback_at TEXT,
+    tier TEXT                          -- sure, likely, evidence, none (NULL: logged before tiers)
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
 """
@@ -169,6 +170,9 @@ class QuestionLog:
                     connection.execute(
                         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value)
                     )
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(questions)")}
+            if "tier" not in columns:  # a log written before the reply tiers: one column more
+                connection.execute("ALTER TABLE questions ADD COLUMN tier TEXT")
             meta = dict(connection.execute("SELECT key, value FROM meta"))
             if meta.get("version") != VERSION:
                 raise QuestionLogUnavailable(
@@ -228,12 +232,15 @@ class QuestionLog:
         confidence: float,
         article: str | None,
         *,
+        tier: str | None = None,
         at: datetime | None = None,
     ) -> int:
-        """Log one question and the bot's reply (`answer` None: it abstained); returns its id.
+        """Log one question and the bot's reply; returns its id.
 
+        `answer` is the sure answer or the likely guess (None: neither); `tier` the reply's tier
+        (sure, likely, evidence, none; by default sure when there is an answer, else none);
         `understood` is the question as answered (a follow-up rewritten), None for the same;
-        `article` the cited article's title; `at` the time (default now, naive = UTC).
+        `article` the quoted article's title; `at` the time (default now, naive = UTC).
         """
         row = (
             _stamp(at),
@@ -244,11 +251,12 @@ class QuestionLog:
             answer,
             float(confidence),
             article,
+            tier or ("sure" if answer is not None else "none"),
         )
         with self._db() as db:
             cursor = db.execute(
                 "INSERT INTO questions (asked_at, channel, chat_key, question, understood,"
-                " answer, confidence, article) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " answer, confidence, article, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             return int(cursor.lastrowid)
@@ -345,14 +353,16 @@ class QuestionLog:
         """Write every logged question, once per normalized question, as an unlabelled
         evaluation set (`data/eval/README.md`, one JSON object a line); returns how many.
 
-        `answers` holds the bot's answer when it stated one and nobody gave that question a
-        thumbs-down, else is empty (and `answerable` follows it); `labelled` is false, and
-        `bot_answer`, `bot_confidence`, `bot_article`, `feedback` (the latest asking's
-        rating), `thumbs_down` and `times_asked` are there for whoever labels it.
+        `answers` holds the bot's answer when it was sure, or a likely guess someone rated 👍,
+        and nobody gave that question a thumbs-down, else is empty (and `answerable` follows
+        it); `labelled` is false, and `bot_answer`, `bot_tier`, `bot_confidence`,
+        `bot_article`, `feedback` (the latest asking's rating), `thumbs_down` and
+        `times_asked` are there for whoever labels it.
         """
         with self._db() as db:
             rows = db.execute(
-                "SELECT id, asked_at, question, understood, answer, confidence, article, feedback"
+                "SELECT id, asked_at, question, understood, answer, confidence, article, feedback,"
+                " COALESCE(tier, CASE WHEN answer IS NULL THEN 'none' ELSE 'sure' END)"
                 " FROM questions ORDER BY id"
             ).fetchall()
         groups: dict[str, list[tuple]] = {}
@@ -363,9 +373,10 @@ class QuestionLog:
             if not key:  # nothing but punctuation or white space
                 continue
             latest = records[-1]
-            id_, asked_at, asked, understood, answer, confidence, article, rating = latest
+            id_, asked_at, asked, understood, answer, confidence, article, rating, tier = latest
             thumbs_down = sum(1 for r in records if r[7] == -1)
-            answers = [answer] if answer and not thumbs_down else []
+            vouched = tier == "sure" or (tier == "likely" and rating == 1)
+            answers = [answer] if answer and vouched and not thumbs_down else []
             item = {
                 "id": f"log-{id_}",
                 "question": understood,
@@ -380,6 +391,7 @@ class QuestionLog:
                 "asked_at": asked_at,
                 "times_asked": len(records),
                 "bot_answer": answer,
+                "bot_tier": tier,
                 "bot_confidence": round(confidence, 4),
                 "bot_article": article,
                 "feedback": rating,

@@ -1,6 +1,9 @@
 """Turn an `Answer` into what people read: plain text for the terminal, HTML for Telegram, JSON.
 
-Labels follow the question's language (Chinese or English); quoted passages stay verbatim.
+Each tier has its reply: a sure answer (`答案: …`), a likely one (`可能是: …（请核对原文）`, the
+span marked in its passage), the closest passage (`没有找到确切答案，最相关的原文：`), or the
+abstention with its reason. Labels follow the question's language (Chinese or English); quoted
+passages stay verbatim (in text a likely span is marked `**…**`, in HTML bolded).
 Where the article's address is known it is shown: after the source line in text, as the title's
 link in HTML (where the answer is also bolded inside the quoted passage), as `citation.url` in
 JSON.
@@ -36,6 +39,15 @@ def source_html(citation: Citation) -> str:
         title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
     parts = [f"《{title}》"] + [html.escape(p) for p in (citation.date, citation.source) if p]
     return " · ".join(parts)
+
+
+def quote_text(citation: Citation) -> str:
+    """The quoted passage for the terminal, the answer marked `**…**` where it lies in it."""
+    quote, span = citation.text, citation.answer_span
+    if span is None or not 0 <= span[0] < span[1] <= len(quote):
+        return quote
+    start, end = span
+    return f"{quote[:start]}**{quote[start:end]}**{quote[end:]}"
 
 
 def quote_html(citation: Citation) -> str:
@@ -79,22 +91,28 @@ def render_text(answer: Answer) -> str:
 
 
 def _render_text(answer: Answer) -> str:
-    """The terminal reply: answer, quoted passage, article; or a plain abstention."""
+    """The terminal reply of each tier: answer, quoted passage, article; or an abstention."""
     lang = answer.lang
-    if answer.answer is None or answer.citation is None:
-        if answer.reason == "not_a_question" and answer.passages:
-            top = answer.passages[0]
-            return (
-                f"{abstention_text(answer)}\n{text('related', lang)}:\n> {top.text}\n"
-                f"{text('source', lang)}: {source_line(top.citation)}"
-            )
+    citation, guess = answer.citation, answer.guess
+    if answer.tier == "sure" and answer.answer is not None and citation is not None:
+        lines = [f"{text('answer', lang)}: {answer.answer}", f"> {citation.text}"]
+    elif guess is not None and citation is not None:
+        lines = [
+            f"{text('likely', lang)}: {guess.answer}{text('check', lang)}",
+            f"> {quote_text(citation)}",
+        ]
+    elif answer.tier == "evidence" and citation is not None:
+        lines = [text("evidence", lang), f"> {citation.text}"]
+    elif answer.reason == "not_a_question" and answer.passages:
+        top = answer.passages[0]
+        return (
+            f"{abstention_text(answer)}\n{text('related', lang)}:\n> {top.text}\n"
+            f"{text('source', lang)}: {source_line(top.citation)}"
+        )
+    else:
         return f"{abstention_text(answer)}\n{text('hint', lang)}"
-    lines = [
-        f"{text('answer', lang)}: {answer.answer}",
-        f"> {answer.citation.text}",
-        f"{text('source', lang)}: {source_line(answer.citation)}",
-    ]
-    if answer.alternatives:
+    lines.append(f"{text('source', lang)}: {source_line(citation)}")
+    if answer.alternatives and answer.tier in ("sure", "likely"):
         others = "; ".join(f"{a.answer} ({a.context})" for a in answer.alternatives)
         lines.append(f"{text('others', lang)}: {others}")
     return "\n".join(lines)
@@ -108,23 +126,34 @@ def render_html(answer: Answer) -> str:
 
 
 def _render_html(answer: Answer) -> str:
-    """The Telegram reply in Telegram's HTML subset; every piece of text is escaped."""
+    """The Telegram reply of each tier in Telegram's HTML subset; every piece of text is
+    escaped, the answer bolded inside the quoted passage."""
     lang = answer.lang
-    if answer.answer is None or answer.citation is None:
-        if answer.reason == "not_a_question" and answer.passages:
-            top = answer.passages[0]
-            return (
-                f"{html.escape(abstention_text(answer))}\n{html.escape(text('related', lang))}:\n"
-                f"<blockquote>{html.escape(top.text)}</blockquote>\n"
-                f"{html.escape(text('source', lang))}: {source_html(top.citation)}"
-            )
+    citation, guess = answer.citation, answer.guess
+    if answer.tier == "sure" and answer.answer is not None and citation is not None:
+        head = f"<b>{html.escape(answer.answer)}</b>"
+    elif guess is not None and citation is not None:
+        head = (
+            f"{html.escape(text('likely', lang))}: <b>{html.escape(guess.answer)}</b>"
+            f"{html.escape(text('check', lang))}"
+        )
+    elif answer.tier == "evidence" and citation is not None:
+        head = html.escape(text("evidence", lang))
+    elif answer.reason == "not_a_question" and answer.passages:
+        top = answer.passages[0]
+        return (
+            f"{html.escape(abstention_text(answer))}\n{html.escape(text('related', lang))}:\n"
+            f"<blockquote>{html.escape(top.text)}</blockquote>\n"
+            f"{html.escape(text('source', lang))}: {source_html(top.citation)}"
+        )
+    else:
         return f"{html.escape(abstention_text(answer))}\n\n<i>{html.escape(text('hint', lang))}</i>"
     parts = [
-        f"<b>{html.escape(answer.answer)}</b>",
-        f"<blockquote>{quote_html(answer.citation)}</blockquote>",
-        f"{html.escape(text('source', lang))}: {source_html(answer.citation)}",
+        head,
+        f"<blockquote>{quote_html(citation)}</blockquote>",
+        f"{html.escape(text('source', lang))}: {source_html(citation)}",
     ]
-    if answer.alternatives:
+    if answer.alternatives and answer.tier in ("sure", "likely"):
         others = "\n".join(
             f"• <b>{html.escape(a.answer)}</b>: {html.escape(a.context)}"
             for a in answer.alternatives
@@ -147,13 +176,24 @@ def citation_json(citation: Citation) -> dict:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The JSON shape of `qabot ask --json` (see the README)."""
-    citation = citation_json(answer.citation) if answer.citation else None
+    """The JSON shape of `qabot ask --json` (see the README): `answer` is null unless the
+    reply is sure; `guess` holds a likely reply's answer; `citation` is the passage the reply
+    quotes (sure, likely or evidence), null for none."""
+    citation = citation_json(answer.citation) if answer.citation and answer.quotes else None
+    guess = answer.guess
     return {
         "question": answer.question,
+        "tier": answer.tier,
         "answer": answer.answer,
         "confidence": answer.confidence,
         "kind": answer.kind,
+        "guess": {
+            "answer": guess.answer,
+            "confidence": guess.confidence,
+            "citation": citation_json(guess.citation),
+        }
+        if guess
+        else None,
         "citation": citation,
         "alternatives": [
             {"answer": a.answer, "context": a.context, "citation": citation_json(a.citation)}

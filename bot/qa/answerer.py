@@ -1,9 +1,11 @@
-"""Retrieve, generate candidates, score them, and answer or abstain.
+"""Retrieve, generate candidates, score them, and reply with one of four tiers.
 
 A question is read once (`Question`); BM25 retrieves passages; every kind's extractor offers
 spans (`candidates.py`); each span is described by named features (`features.py`) and scored
-with learned weights (`scoring.py`). The best span is the answer when its calibrated
-probability reaches the threshold chosen on the dev split; otherwise the bot abstains.
+with learned weights (`scoring.py`). By the calibrated probability of the best span and the
+two thresholds chosen on the dev split, the reply is **sure** (the answer), **likely** (the
+span offered in its passage, to be checked), **evidence** (no likely span, but its passage is
+on topic: quoted as the closest passage) or **none** (an abstention with its reason).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from bot.qa.candidates import Candidate, generate
 from bot.qa.features import ArticleView, FeatureContext
 from bot.qa.lexicon import Lexicon, place_within
 from bot.qa.question import Language, Question, QuestionReader, Term, clean_question
-from bot.qa.result import Alternative, Answer, Citation, RankedPassage
+from bot.qa.result import Alternative, Answer, Citation, Guess, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
 from index.analyzer import normalize
 from index.passages import Passage
@@ -191,28 +193,68 @@ class Answerer:
             passages=self._ranked([h for h in hits if h.score > 0][:top_k], question),
         )
         places, names = self.unknown_names(question)
+        unknown = places + names
+        guess = self._guess(best, question, base.confidence) if best else None
         foreign = [n for n in places if LATIN_RE.search(n)]
         if foreign:
             # a Chinese question about Tom, whom no article writes: train and dev hold no such
             # question, so no learned weight outweighs a question otherwise matched word for word
-            return replace(base, confidence=0.0, reason="unknown_name:" + "、".join(foreign))
-        if best is None or confidence < self.scorer.threshold:
-            unknown = places + names
-            if unknown:  # the abstention names what no article writes
+            return replace(
+                base, confidence=0.0, reason="unknown_name:" + "、".join(foreign), best=guess
+            )
+        if best is None or guess is None:
+            if unknown:
                 return replace(base, reason="unknown_name:" + "、".join(unknown))
             return replace(base, reason=self._why_not(question, bool(hits)))
+        if confidence >= self.scorer.threshold:
+            return replace(
+                base,
+                answer=guess.answer,
+                citation=guess.citation,
+                alternatives=self._alternatives(best, scored),
+                tier="sure",
+                best=guess,
+            )
+        if unknown:  # the abstention names what no article writes
+            return replace(base, reason="unknown_name:" + "、".join(unknown), best=guess)
+        if confidence >= self.scorer.likely_threshold:
+            return replace(
+                base,
+                citation=guess.citation,
+                alternatives=self._alternatives(best, scored),
+                tier="likely",
+                best=guess,
+            )
+        passage_id = best.candidate.hit.passage_id
+        if self._on_topic(question, passage_id):
+            return replace(
+                base,
+                citation=self.citation(passage_id),
+                tier="evidence",
+                best=guess,
+            )
+        return replace(base, reason=self._why_not(question, True), best=guess)
+
+    def _guess(self, best: Scored, question: Question, confidence: float) -> Guess:
+        """The best candidate as a reply states it, with its passage and where it lies there."""
         candidate = best.candidate
         start, end = self._answer_span(candidate, question)
-        return Answer(
-            question=base.question,
-            answer=candidate.passage.original[start:end],
-            confidence=base.confidence,
-            kind=candidate.kind.label,
-            citation=self.citation(candidate.hit.passage_id, (start, end)),
-            lang=lang,
-            alternatives=self._alternatives(best, scored),
-            passages=base.passages,
+        return Guess(
+            candidate.passage.original[start:end],
+            confidence,
+            self.citation(candidate.hit.passage_id, (start, end)),
         )
+
+    def _on_topic(self, question: Question, passage_id: int) -> bool:
+        """Whether a passage may be quoted as the closest one: it writes a key word of the
+        question other than a place (its topic), and its article writes every place asked
+        about (a passage often says 全市 where its title says 哈密)."""
+        passage = self.index.passages[passage_id]
+        written = passage.normalized if passage.normalized is not None else normalize(passage.text)
+        topic = [form for t in question.terms if not t.place for form, _ in t.forms]
+        if not topic or not any(form in written for form in topic):
+            return False
+        return all(passage.article in self._articles_naming(p) for p in question.places)
 
     @classmethod
     def _answer_span(cls, candidate: Candidate, question: Question) -> tuple[int, int]:

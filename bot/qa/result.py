@@ -1,8 +1,13 @@
-"""What the answerer returns: an answer (or an abstention), its citation, alternatives, passages."""
+"""What the answerer returns: a reply of one tier (sure, likely, evidence, none), its citation,
+alternatives and passages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+Tier = Literal["sure", "likely", "evidence", "none"]
+TIERS: tuple[Tier, ...] = ("sure", "likely", "evidence", "none")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,16 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """The model's best candidate: the span, its calibrated probability of being right, and
+    the passage it lies in (`citation.answer_span` marks it)."""
+
+    answer: str
+    confidence: float
+    citation: Citation
+
+
+@dataclass(frozen=True)
 class RankedPassage:
     """A retrieved passage with its BM25 score (for "more results")."""
 
@@ -46,8 +61,19 @@ class RankedPassage:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the bot says: `answer` is None when it abstains; `confidence` is the calibrated
-    probability that the answer is right."""
+    """What the bot says, by `tier`, chosen by `confidence` (the calibrated probability that the
+    best candidate is right):
+
+    - **sure**: `answer` is stated, `citation` quotes its passage, `alternatives` its rivals;
+    - **likely**: `answer` is None; `guess` (the best candidate) is offered with its passage
+      (`citation`) and the same alternatives, to be checked;
+    - **evidence**: no candidate is likely, but `citation` quotes the passage closest to the
+      question (no span marked);
+    - **none**: an abstention, `reason` says why (no citation).
+
+    `best` is the model's best candidate whatever the tier (evaluation reads it: is the best
+    candidate right, threshold aside); only a likely reply shows it.
+    """
 
     question: str
     answer: str | None
@@ -59,3 +85,15 @@ class Answer:
     passages: list[RankedPassage] = field(default_factory=list)
     reason: str | None = None
     understood: str | None = None  # a follow-up (那张掖呢?) as completed from the conversation
+    tier: Tier = "none"
+    best: Guess | None = None
+
+    @property
+    def guess(self) -> Guess | None:
+        """The answer a likely reply offers (None for the other tiers)."""
+        return self.best if self.tier == "likely" else None
+
+    @property
+    def quotes(self) -> bool:
+        """The reply quotes a passage: a sure, likely or evidence reply."""
+        return self.tier != "none" and self.citation is not None

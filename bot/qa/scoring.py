@@ -1,7 +1,8 @@
 """Learned scoring: weights from `weights.json` -> a candidate's score and a calibrated probability.
 
 At run time this is a dot product and two logistic functions; the weights are fitted by
-`bot/qa/train.py` (`make train`) on the train split and calibrated on the dev split.
+`bot/qa/train.py` (`make train`) on the train split and calibrated on the dev split, which also
+sets the two thresholds of the replies: sure, and likely (below it, the closest passage or none).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.qa.features import FEATURES
 from bot.qa.kinds import Kind
 
 WEIGHTS_FORMAT = "qabot-answer-weights"
-WEIGHTS_VERSION = 2
+WEIGHTS_VERSION = 3  # 3: the likely threshold
 WEIGHTS_FILE = "weights.json"
 
 
@@ -54,13 +55,15 @@ class KindPrior:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Candidate weights, the calibration of the best candidate's score, and the threshold."""
+    """Candidate weights, the calibration of the best candidate's score, and the thresholds of
+    a sure answer (`threshold`) and of a likely one (`likely_threshold`, at most `threshold`)."""
 
     weights: tuple[float, ...]
     bias: float  # the score of the "no answer" option
     calibration: tuple[float, float]  # Platt scaling of the raw log-odds: (slope, intercept)
     threshold: float
     kind_prior: KindPrior
+    likely_threshold: float
 
     def score(self, vector: list[float]) -> float:
         """The candidate's score: a softmax over a question's candidates and the "no answer"
@@ -96,6 +99,7 @@ class Scorer:
             "bias": round(self.bias, 6),
             "calibration": [round(c, 6) for c in self.calibration],
             "threshold": round(self.threshold, 6),
+            "likely_threshold": round(self.likely_threshold, 6),
             "kind_prior": {
                 "kinds": [k.label for k in self.kind_prior.kinds],
                 "bias": [round(b, 4) for b in self.kind_prior.bias],
@@ -118,6 +122,7 @@ class Scorer:
             bias=float(document["bias"]),
             calibration=tuple(float(c) for c in document["calibration"]),  # type: ignore[arg-type]
             threshold=float(document["threshold"]),
+            likely_threshold=float(document["likely_threshold"]),
             kind_prior=KindPrior(
                 kinds=tuple(Kind.from_label(k) for k in prior["kinds"]),
                 bias=tuple(float(b) for b in prior["bias"]),

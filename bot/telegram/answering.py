@@ -94,9 +94,10 @@ class AnsweringHandlers:
                 user.id if user else None,
                 question,
                 answer.understood,
-                answer.answer,
+                answer.answer if answer.guess is None else answer.guess.answer,
                 answer.confidence,
-                answer.citation.title if answer.citation else None,
+                answer.citation.title if answer.citation and answer.quotes else None,
+                tier=answer.tier,
             )
         except QuestionLogUnavailable as exc:
             log.warning("the question log failed: %s", exc)
@@ -105,16 +106,17 @@ class AnsweringHandlers:
     def answer_buttons(
         self, answer: Answer, key: str, record: int | None
     ) -> InlineKeyboardMarkup | None:
-        """👍 👎 under a stated answer (when it is logged), and "more" when other passages fit."""
+        """👍 👎 under a reply that quotes a passage (sure, likely, evidence; when it is logged),
+        and "more" when other passages fit."""
         rows = []
-        if answer.answer is not None and record is not None:
+        if answer.quotes and record is not None:
             rows.append(
                 [
                     InlineKeyboardButton("👍", callback_data=feedback_data(record, 1)),
                     InlineKeyboardButton("👎", callback_data=feedback_data(record, -1)),
                 ]
             )
-        if answer.answer is not None and other_passages(answer):
+        if answer.quotes and other_passages(answer):
             label = messages.text("more", answer.lang)
             rows.append([InlineKeyboardButton(label, callback_data=more_data(key, 0))])
         return InlineKeyboardMarkup(rows) if rows else None

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.ext import ContextTypes
 
+from bot.messages import text as message
 from bot.render import abstention_text, render_html
 from bot.telegram.formatting import split_html
 
 if TYPE_CHECKING:
+    from bot.qa.result import Answer
     from bot.service import QAService
     from bot.settings import Settings
     from bot.telegram.limits import RateLimit
@@ -49,8 +51,8 @@ class InlineHandlers:
         await self._ready.wait()
         answer = await self.answering(self.service.ask, text, self.settings.top_k)
         await asyncio.to_thread(self.log_question, update, "inline", text, answer)
-        title = answer.answer or abstention_text(answer)
-        description = f"《{answer.citation.title}》" if answer.citation else text
+        title = inline_title(answer)
+        description = f"《{answer.citation.title}》" if answer.quotes and answer.citation else text
         result = InlineQueryResultArticle(
             id=hashlib.sha1(text.encode()).hexdigest()[:32],
             title=title[:120],
@@ -58,3 +60,15 @@ class InlineHandlers:
             input_message_content=InputTextMessageContent(split_html(render_html(answer))[0]),
         )
         await query.answer([result], cache_time=INLINE_CACHE_SECONDS)
+
+
+def inline_title(answer: Answer) -> str:
+    """The result's title: the sure answer, `可能是: …` for a likely one, the closest-passage
+    line for evidence, else the abstention."""
+    if answer.tier == "sure" and answer.answer:
+        return answer.answer
+    if answer.guess is not None:
+        return f"{message('likely', answer.lang)}: {answer.guess.answer}"
+    if answer.tier == "evidence":
+        return message("evidence", answer.lang)
+    return abstention_text(answer)
