@@ -42,8 +42,8 @@ def index_of(tmp_path: Path, filename: str, text: str) -> CorpusIndex:
 
 def answered(answerer: Answerer, question: str) -> Answer:
     answer = answerer.answer(question)
-    assert answer.answer is not None, f"{question}: abstained ({answer.reason})"
-    assert answer.citation is not None and answer.answer in answer.citation.text
+    assert answer.offered is not None, f"{question}: abstained ({answer.reason})"
+    assert answer.citation is not None and answer.offered in answer.citation.text
     return answer
 
 
@@ -77,7 +77,7 @@ def test_figures_of_every_shape_are_one_figure(text: str, surface: str, kind: st
 )
 def test_a_place_in_a_ranking_is_not_a_count(answerer: Answerer) -> None:
     answer = answerer.answer("东湖中学有多少名运动员?")
-    assert answer.answer is None or "3名" not in answer.answer  # 3名 or 第3名: a place, no count
+    assert answer.offered is None or "3名" not in answer.offered  # 3名 or 第3名: a place, no count
 
 
 def test_very_is_not_a_figure() -> None:
@@ -119,13 +119,13 @@ def test_the_figure_asked_for_not_the_one_beside_it(answerer: Answerer) -> None:
     right, wrong = 0, []
     for question, expected, _ in FIGURE_CASES:
         answer = answerer.answer(question)
-        if answer.answer is None:
+        if answer.offered is None:
             continue
-        assert answer.answer in answer.citation.text
-        if answer.answer.replace("“", "").replace("”", "").startswith(expected):
+        assert answer.offered in answer.citation.text
+        if answer.offered.replace("“", "").replace("”", "").startswith(expected):
             right += 1
         else:
-            wrong.append((question, answer.answer, expected))
+            wrong.append((question, answer.offered, expected))
     assert right >= FIGURE_FLOOR * len(FIGURE_CASES), (right, wrong)
     assert len(wrong) <= DECOYS_ALLOWED, wrong
 
@@ -149,20 +149,20 @@ def test_english_possessives_acronyms_and_latin_names(
 ) -> None:
     """Answered with the figure, or not at all; the reply is in English either way."""
     answer = answerer.answer(question)
-    assert answer.answer in (expected, None), f"{question}: answered {answer.answer!r}"
+    assert answer.offered in (expected, None), f"{question}: answered {answer.offered!r}"
     assert answer.lang == "en"
 
 
 @pytest.mark.parametrize("greeting", ["谢谢", "你好！", "thanks", "Hello"])
 def test_greetings_get_a_friendly_word_not_an_answer(answerer: Answerer, greeting: str) -> None:
     answer = answerer.answer(greeting)
-    assert answer.answer is None and answer.reason == "small_talk"
+    assert answer.offered is None and answer.reason == "small_talk"
     assert "文章中没有提到" not in render_text(answer)
 
 
 def test_a_bare_topic_shows_where_it_is_written_without_asserting(answerer: Answerer) -> None:
     answer = answerer.answer("临海马拉松")
-    assert answer.answer is None and answer.reason == "not_a_question"
+    assert answer.offered is None and answer.reason == "not_a_question"
     reply = render_text(answer)
     assert "临海马拉松" in reply and "> " in reply  # the passage it is written in, quoted
 
@@ -170,7 +170,7 @@ def test_a_bare_topic_shows_where_it_is_written_without_asserting(answerer: Answ
 def test_a_question_without_a_question_mark_is_still_a_question(answerer: Answerer) -> None:
     answer = answerer.answer("临海马拉松有多少名跑者参赛")
     assert answer.reason != "not_a_question"
-    assert answer.answer is None or answer.answer.startswith("1.5万名")
+    assert answer.offered is None or answer.offered.startswith("1.5万名")
 
 
 # ------------------------------------------------------------ what the review of these rules found
@@ -185,7 +185,7 @@ def test_a_topic_is_echoed_clean_and_short(answerer: Answerer) -> None:
 
 def test_greetings_around_a_question_do_not_hide_it(answerer: Answerer) -> None:
     greeted = answerer.answer("你好，临海马拉松招募了多少名志愿者?")
-    assert greeted.answer == answerer.answer("临海马拉松招募了多少名志愿者?").answer
+    assert greeted.offered == answerer.answer("临海马拉松招募了多少名志愿者?").offered
     assert greeted.reason != "small_talk"
     assert answerer.answer("谢谢你们").reason == "small_talk"
 
@@ -199,8 +199,8 @@ def test_a_role_inside_another_word_is_no_role(tmp_path: Path) -> None:
         ),
     )
     chair = Answerer(index).answer("大会主席是谁?")
-    assert chair.answer != "台上"
-    assert Answerer(index).answer("临海市长是谁?").answer == "王建国"
+    assert chair.offered != "台上"
+    assert Answerer(index).answer("临海市长是谁?").offered == "王建国"
 
 
 def test_decimals_times_of_day_and_joined_durations() -> None:
@@ -222,7 +222,7 @@ def test_a_verb_the_article_words_differently_does_not_hide_the_amount(tmp_path:
         ),
     )
     answer = Answerer(index).answer("宿迁在客运站上投入了多少钱?")
-    assert answer.answer in ("19.2亿元", None)
+    assert answer.offered in ("19.2亿元", None)
 
 
 def test_a_city_named_only_by_its_paper_and_colloquial_questions(tmp_path: Path) -> None:
@@ -239,12 +239,12 @@ def test_a_city_named_only_by_its_paper_and_colloquial_questions(tmp_path: Path)
         ),
     )
     answerer = Answerer(index)
-    assert answerer.answer("芜湖上半年地区生产总值是多少?").answer in ("2486.3亿元", None)
-    assert answerer.answer("芜湖上半年社会消费品零售总额").answer in ("1093.7亿元", None)
-    assert answerer.answer("候诊时间缩短到了多少分钟?").answer in ("18分钟", None)
-    assert answerer.answer("新院区啥时候启用的").answer in ("2024年3月18日", None)
-    assert answerer.answer("合肥上半年地区生产总值是多少?").answer is None
-    assert answerer.answer("What was Wuhu's GDP in the first half?").answer in ("2486.3亿元", None)
+    assert answerer.answer("芜湖上半年地区生产总值是多少?").offered in ("2486.3亿元", None)
+    assert answerer.answer("芜湖上半年社会消费品零售总额").offered in ("1093.7亿元", None)
+    assert answerer.answer("候诊时间缩短到了多少分钟?").offered in ("18分钟", None)
+    assert answerer.answer("新院区啥时候启用的").offered in ("2024年3月18日", None)
+    assert answerer.answer("合肥上半年地区生产总值是多少?").offered is None
+    assert answerer.answer("What was Wuhu's GDP in the first half?").offered in ("2486.3亿元", None)
 
 
 @pytest.mark.parametrize(

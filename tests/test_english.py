@@ -46,10 +46,10 @@ def answered_right(answerer: Answerer, question: str, figure: str, title_part: s
     """Right, or abstained (False); a wrong figure fails at once."""
     answer = answerer.answer(question)
     assert answer.lang == "en"
-    if answer.answer is None:
+    if answer.offered is None:
         return False
-    assert figure in answer.answer, f"{question}: answered {answer.answer!r}"
-    assert answer.answer in answer.citation.text
+    assert figure in answer.offered, f"{question}: answered {answer.offered!r}"
+    assert answer.offered in answer.citation.text
     assert title_part in answer.citation.title
     return True
 
@@ -100,7 +100,7 @@ def test_each_city_answers_from_its_own_article(answerer):
 
 def test_mixed_question(answerer):
     answer = answerer.answer("Hami 有多少 service stations?")
-    assert answer.answer is None or "285" in answer.answer
+    assert answer.offered is None or "285" in answer.offered
 
 
 def test_simplified_question_over_traditional_article_and_back(answerer):
@@ -123,7 +123,7 @@ def test_simplified_question_over_traditional_article_and_back(answerer):
 )
 def test_english_abstains_when_the_articles_do_not_say(answerer, question):
     answer = answerer.answer(question)
-    assert answer.answer is None
+    assert answer.offered is None
     reply = render_text(answer)
     assert "Sorry" in reply or "do not mention" in reply
     assert "抱歉" not in reply  # the reply speaks the question's language
@@ -131,12 +131,12 @@ def test_english_abstains_when_the_articles_do_not_say(answerer, question):
 
 def test_english_reply_is_in_english_with_the_chinese_passage_verbatim(answerer):
     answer = answerer.answer("How many service stations does Hami have?")
-    if answer.answer is None:
+    if answer.offered is None:
         pytest.skip("abstained: the English reply of an answer is not shown")
     reply = render_text(answer)
-    assert reply.startswith("Answer: ")
+    assert reply.startswith(("Answer: ", "Probably: "))
     assert "Source: " in reply
-    assert answer.citation.text in reply
+    assert answer.citation.text in reply.replace("**", "")
 
 
 def test_an_english_name_stands_for_every_corpus_word_that_sounds_like_it():
@@ -216,7 +216,7 @@ def test_names_are_read_at_build_time_so_answering_never_imports_pypinyin(tmp_pa
         "from index.store import load_index\n"
         f"answer = Answerer(load_index({str(index_path)!r})).answer("
         "'How many service stations does Hami have?')\n"
-        "print(answer.answer, 'pypinyin' in sys.modules)\n"
+        "print(answer.offered, 'pypinyin' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-500:]

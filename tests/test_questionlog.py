@@ -409,3 +409,55 @@ def test_question_log_setting_defaults_and_opt_out(monkeypatch):
     settings = Settings()
     assert settings.question_log is False
     assert str(settings.question_log_path) == "/var/lib/qabot/q.sqlite"
+
+
+# ---------------------------------------------------------------------- reply tiers
+
+
+def test_each_reply_records_its_tier_and_the_export_carries_it(log, tmp_path):
+    """A likely guess is logged as the answer offered, with its tier; it becomes an accepted
+    answer in the export only once someone rated it 👍 (a sure answer unless rated 👎)."""
+    sure = log.record("telegram", CHAT, USER, "哈密有多少个服务站?", None, "285个服务站", 0.9,
+                      "哈密市双拥", tier="sure", at=NOW)  # fmt: skip
+    likely = log.record("telegram", CHAT, USER, "张掖投入了多少资金?", None, "1.6亿元", 0.6,
+                        "张掖综述", tier="likely", at=NOW)  # fmt: skip
+    log.record("telegram", CHAT, USER, "哈密服务站数量", None, None, 0.3, "哈密市双拥",
+               tier="evidence", at=NOW)  # fmt: skip
+    log.record("telegram", CHAT, USER, "上海有多少个服务站?", None, None, 0.0, None, at=NOW)
+    assert log.feedback(likely, CHAT, USER, 1, at=NOW)
+    path = tmp_path / "export.jsonl"
+    log.export(path)
+    items = {item["question"]: item for item in map(json.loads, path.read_text().splitlines())}
+    assert [items[q]["bot_tier"] for q in items] == ["sure", "likely", "evidence", "none"]
+    assert items["哈密有多少个服务站?"]["answers"] == ["285个服务站"]
+    assert items["张掖投入了多少资金?"]["answers"] == ["1.6亿元"]  # rated 👍
+    assert (
+        items["哈密服务站数量"]["answers"] == [] and items["上海有多少个服务站?"]["answers"] == []
+    )
+    assert sure < likely
+
+
+def test_an_unrated_likely_guess_is_not_an_accepted_answer(log, tmp_path):
+    log.record("telegram", CHAT, USER, "张掖投入了多少资金?", None, "1.6亿元", 0.6, "张掖综述",
+               tier="likely", at=NOW)  # fmt: skip
+    path = tmp_path / "export.jsonl"
+    log.export(path)
+    [item] = map(json.loads, path.read_text().splitlines())
+    assert item["answers"] == [] and item["bot_answer"] == "1.6亿元" and not item["answerable"]
+
+
+def test_a_log_written_before_tiers_opens_and_keeps_its_questions(tmp_path):
+    """An older log (no tier column) gains the column; its answers read as sure."""
+    path = tmp_path / "questions.sqlite"
+    with QuestionLog.open(path) as old:
+        old.record("telegram", CHAT, USER, "哈密有多少个服务站?", None, "285个服务站", 0.9, "哈密",
+                   at=NOW)  # fmt: skip
+    connection = sqlite3.connect(path)
+    connection.execute("ALTER TABLE questions DROP COLUMN tier")
+    connection.commit()
+    connection.close()
+    with QuestionLog.open(path) as reopened:
+        assert reopened.stats(days=1, now=NOW).answered == 1
+        reopened.export(tmp_path / "export.jsonl")
+    [item] = map(json.loads, (tmp_path / "export.jsonl").read_text().splitlines())
+    assert item["bot_tier"] == "sure" and item["answers"] == ["285个服务站"]

@@ -46,9 +46,14 @@ HINTS = ("请输入", "抱歉", "Sorry", "Please ask", "没有提到", "do not m
 
 
 def is_clear_reply(answer: dict) -> bool:
-    if answer["answer"] is None:
-        return answer["citation"] is None
-    return answer["answer"] in answer["citation"]["text"]
+    """An abstention quotes nothing; any other reply quotes a passage, which writes the answer
+    it gives (sure, or a likely guess)."""
+    if answer["tier"] == "none":
+        return answer["citation"] is None and answer["answer"] is None
+    offered = answer["answer"] or (answer["guess"] or {}).get("answer")
+    return answer["citation"] is not None and (
+        offered is None or offered in answer["citation"]["text"]
+    )
 
 
 def test_cli_answers_every_hostile_question_with_one_json_line(seed_index):
@@ -123,7 +128,8 @@ def test_the_bot_replies_once_to_each_hostile_question_and_shows_it_literally(fa
         assert check_html(reply.text) is None and reply.parse_mode == "HTML", name
         assert "出了点问题" not in reply.text, name  # not the error notice
         shown = visible_text(reply.text)
-        assert "<b>" in reply.text or any(hint in shown for hint in HINTS), (name, shown[:80])
+        quotes = "<b>" in reply.text or "<blockquote>" in reply.text  # an answer or a passage
+        assert quotes or any(hint in shown for hint in HINTS), (name, shown[:80])
     unknown = visible_text(fake.messages(chats["unknown name in tags"])[0].text)
     assert "没有提到Tom" in unknown
     assert "<b>285个服务站</b>" in fake.messages(chats["a plain question"])[0].text

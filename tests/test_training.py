@@ -72,3 +72,19 @@ def test_place_swapped_twins_ask_about_places_no_article_names(
     for twin in twins:
         assert twin.question != originals[twin.id.removesuffix("-swapped")]
         assert any(place in twin.question for place in absent), twin.question
+
+
+def test_thresholds_sure_at_its_precision_likely_where_right_answers_lead_most() -> None:
+    """Ten dev questions by confidence: the sure threshold is the lowest with 95% of the answers
+    from it up right; the likely one is where the answers between the two lead the wrong ones
+    by the most (the higher on a tie). A question naming a place no article writes never gets
+    a likely reply, so it does not count."""
+    probabilities = [0.95, 0.9, 0.85, 0.7, 0.65, 0.6, 0.5, 0.4, 0.3, 0.2]
+    labels = [1, 1, 1, 0, 1, 1, 0, 1, 0, 0]
+    eligible = [True] * 10
+    # from 0.7 down: -1, 0, +1 (0.6), 0, +1 (0.4: a tie, 0.6 kept), 0, -1
+    assert train.choose_thresholds(probabilities, labels, eligible) == (0.85, 0.6)
+    eligible[6] = False  # the wrong answer at 0.5 names an unknown place: 0.4 now leads by 2
+    assert train.choose_thresholds(probabilities, labels, eligible) == (0.85, 0.4)
+    # no band with more right than wrong answers: no likely tier
+    assert train.choose_thresholds([0.9, 0.6, 0.5], [1, 0, 0], [True] * 3) == (0.9, 0.9)

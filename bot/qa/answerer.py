@@ -32,6 +32,7 @@ ALTERNATIVE_MARGIN = (
     3.0  # log-odds behind the answer (1/20 of its odds) within which a rival is listed
 )
 CONTEXT_CHARS = 20
+TOPIC_FORM_WEIGHT = 0.5  # a key word's weakest form that still puts a passage on topic
 LATIN_RE = re.compile(r"[A-Za-z]")
 OPENING_QUOTES = '“「『"《'
 CLOSING_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"', "《": "》"}
@@ -232,6 +233,7 @@ class Answerer:
                 citation=self.citation(passage_id),
                 tier="evidence",
                 best=guess,
+                reason=self._why_not(question, True),
             )
         return replace(base, reason=self._why_not(question, True), best=guess)
 
@@ -247,12 +249,11 @@ class Answerer:
 
     def _on_topic(self, question: Question, passage_id: int) -> bool:
         """Whether a passage may be quoted as the closest one: it writes a key word of the
-        question other than a place (its topic), and its article writes every place asked
-        about (a passage often says 全市 where its title says 哈密)."""
+        question (`topic_forms`), and its article writes every place asked about (a passage
+        often says 全市 where its title says 哈密)."""
         passage = self.index.passages[passage_id]
         written = passage.normalized if passage.normalized is not None else normalize(passage.text)
-        topic = [form for t in question.terms if not t.place for form, _ in t.forms]
-        if not topic or not any(form in written for form in topic):
+        if not any(form in written for form in topic_forms(question)):
             return False
         return all(passage.article in self._articles_naming(p) for p in question.places)
 
@@ -379,6 +380,20 @@ class Answerer:
             )
             for h in hits
         ]
+
+
+def topic_forms(question: Question) -> set[str]:
+    """The written forms of what a question asks about: its words other than places (and the
+    pieces of a place: 尔多 of 鄂尔多斯), with their synonyms and translations (the likelier
+    ones), words and forms of two characters or more (家, 天, 用 are written everywhere)."""
+    places = [form for term in question.terms if term.place for form, _ in term.forms]
+    return {
+        form
+        for term in question.terms
+        if not term.place and len(term.text) >= 2 and not any(term.text in p for p in places)
+        for form, weight in term.forms
+        if len(form) >= 2 and weight >= TOPIC_FORM_WEIGHT
+    }
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -94,6 +94,11 @@ class Answer:
         return self.best if self.tier == "likely" else None
 
     @property
+    def offered(self) -> str | None:
+        """The answer the reply gives: the sure answer, or a likely reply's guess."""
+        return self.answer if self.tier == "sure" else (self.guess.answer if self.guess else None)
+
+    @property
     def quotes(self) -> bool:
         """The reply quotes a passage: a sure, likely or evidence reply."""
         return self.tier != "none" and self.citation is not None

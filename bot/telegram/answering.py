@@ -94,7 +94,7 @@ class AnsweringHandlers:
                 user.id if user else None,
                 question,
                 answer.understood,
-                answer.answer if answer.guess is None else answer.guess.answer,
+                answer.offered,
                 answer.confidence,
                 answer.citation.title if answer.citation and answer.quotes else None,
                 tier=answer.tier,
