@@ -133,20 +133,22 @@ def coverage_at(outcomes: list[Outcome], precision: float) -> float:
     return max(reached, default=0.0)
 
 
-def expected_calibration_error(outcomes: list[Outcome]) -> float:
-    """|confidence - share right| over stated answers, averaged across ten confidence bins."""
-    stated = [o for o in outcomes if o.stated]
-    if not stated:
+def expected_calibration_error(outcomes: list[Outcome], best: bool = False) -> float:
+    """|confidence - share right| averaged across ten confidence bins: over the stated (sure)
+    answers, or with `best` over every question, for its best candidate (what `confidence`
+    is the probability of)."""
+    judged = outcomes if best else [o for o in outcomes if o.stated]
+    if not judged:
         return 0.0
     bins: dict[int, list[Outcome]] = defaultdict(list)
-    for outcome in stated:
-        bins[min(int(outcome.confidence * ECE_BINS), ECE_BINS - 1)].append(outcome)
+    for item in judged:
+        bins[min(int(item.confidence * ECE_BINS), ECE_BINS - 1)].append(item)
     total = 0.0
     for members in bins.values():
-        right = sum(o.verdict == "right" for o in members) / len(members)
+        right = sum(o.best_right if best else o.verdict == "right" for o in members)
         confidence = sum(o.confidence for o in members) / len(members)
-        total += len(members) * abs(confidence - right)
-    return total / len(stated)
+        total += len(members) * abs(confidence - right / len(members))
+    return total / len(judged)
 
 
 @dataclass(frozen=True)
@@ -272,8 +274,12 @@ def replies_table(outcomes: list[Outcome], title: str = "") -> str:
 
 def ranking_table(outcomes: list[Outcome], title: str = "") -> str:
     """Threshold-free, by language and kind: top-1 and first passage holding the evidence (of
-    the answerable questions), and the coverage at 90% and 95% precision (of all questions)."""
-    header = f"{title or 'group':<22}{'n':>5}{'top-1':>8}{'1st psg':>9}{'cov@90':>8}{'cov@95':>8}"
+    the answerable questions), the coverage at 90% and 95% precision (of all questions), and
+    the calibration error of the confidence (every question's best candidate)."""
+    header = (
+        f"{title or 'group':<22}{'n':>5}{'top-1':>8}{'1st psg':>9}{'cov@90':>8}{'cov@95':>8}"
+        f"{'ECE':>7}"
+    )
     lines = [header, "-" * len(header)]
     for name, members in _groups(outcomes).items():
         r = Replies.of(members)
@@ -281,6 +287,7 @@ def ranking_table(outcomes: list[Outcome], title: str = "") -> str:
         lines.append(
             f"{name:<22}{len(members):>5}{r.share(r.top1):>8.1%}{r.share(r.first_passage):>9.1%}"
             + "".join(f"{c:>8.1%}" for c in coverage)
+            + f"{expected_calibration_error(members, best=True):>7.3f}"
         )
     return "\n".join(lines)
 

@@ -1,15 +1,19 @@
-"""`make train`: fit the answer model on the train split, calibrate it on dev, write weights.json.
+"""`make train`: fit the answer model on the train split, calibrate it on held-out questions,
+write weights.json.
 
 1. The kind prior: a multinomial logistic model of a question's kind from its words, fitted on
-   the train questions (news train, the seed set, CMRC 2018 trial, DRCD dev and test).
+   the labelled news questions (news train and the seed set); names of places and people are
+   left out (哈密 says nothing of what is asked about it).
 2. The candidate model: a logistic regression over `features.FEATURES`, fitted on every
    candidate of those questions (right span = 1). Public questions are also asked with their
    own paragraph left out, and some news questions about a place no article names (the place
    swapped), so the model sees questions the index cannot answer.
-3. Calibration on the news dev split: the best candidate's score and its lead over the
-   runner-up -> P(right). Two thresholds of that probability, also chosen on dev: a **sure**
-   answer's, the lowest at which dev's sure answers are at least `SURE_PRECISION` right; a
-   **likely** answer's, where dev's likely answers (between the two, on questions naming
+3. Calibration on questions about articles the model was not fitted on: the news train
+   questions out of fold (`FOLDS` folds by article, each scored by a model fitted without it)
+   and the dev split (scored by the final model): the best candidate's raw log-odds -> P(right)
+   (Platt). Two thresholds of that probability, chosen on the same held-out questions: a
+   **sure** answer's, the lowest at which the sure answers are at least `SURE_PRECISION` right;
+   a **likely** answer's, where the likely answers (between the two, on questions naming
    nothing the articles do not write) are right by the widest margin over wrong ones: below
    it, a likely answer would more often be wrong than right.
 
@@ -56,6 +60,7 @@ from index.analyzer import normalize
 # Of dev's sure answers, the share that must be right. (Likely answers, offered with "check
 # the passage", must be more often right than wrong at the margin: `choose_thresholds`.)
 SURE_PRECISION = 0.95
+FOLDS = 5  # calibration: news train questions held out by article, a fifth at a time
 MIN_THRESHOLD = 0.5  # a sure answer is at least an even bet whatever dev says
 PUBLIC_LIMIT = 1500  # questions of each public set: Wikipedia questions, a third of the news weight
 L2 = 1.0  # weight of the L2 penalty on the feature weights
@@ -106,6 +111,19 @@ def case_kind(case: Case) -> Kind:
     return kind_of_answer(case.answers[0]) if case.answers else Kind.DESCRIPTION
 
 
+NAME_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt"})
+
+
+def is_name(word: str) -> bool:
+    """A place (CC-CEDICT names it one, or jieba tags it so), a person or an organisation."""
+    from index.analyzer import pos_tokenizer
+
+    if word in cedict_places():
+        return True
+    tagged = pos_tokenizer().lcut(word)
+    return len(tagged) == 1 and tagged[0].flag in NAME_TAGS
+
+
 def fit_kind_prior(cases: Iterable[Case]) -> KindPrior:
     """P(kind | question words), fitted on labelled news questions (the public sets' kinds,
     read off their answers, are Wikipedia's and made the prior worse on dev: 60% vs 72%)."""
@@ -115,7 +133,8 @@ def fit_kind_prior(cases: Iterable[Case]) -> KindPrior:
     words, labels = [], []
     for case in cases:
         if case.answerable and case.answers:
-            words.append({w: 1.0 for w in kind_words(normalize(case.question))})
+            asked = kind_words(normalize(case.question))
+            words.append({w: 1.0 for w in asked if not is_name(w)})
             labels.append(case_kind(case).label)
     counts: dict[str, int] = {}
     for row in words:
@@ -273,27 +292,65 @@ def fit_candidates(asked: list[Asked], weights: list[float]) -> tuple[list[float
     return [float(w) for w in result.x[:-1]], float(result.x[-1])
 
 
-def calibrate(scorer: Scorer, asked: list[Asked]) -> tuple[tuple[float, float], float, float]:
-    """Platt scaling of the model's probability for its best span, on dev; then the sure and
-    the likely thresholds (`choose_thresholds`)."""
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
+@dataclass(frozen=True)
+class Judged:
+    """One held-out question as calibration sees it: the raw log-odds of the model's best
+    candidate, whether that candidate is right, and whether a likely reply may be given."""
 
-    features, labels, eligible = [], [], []
+    raw_logit: float
+    right: int
+    eligible: bool
+
+
+def judged(scorer: Scorer, asked: Iterable[Asked]) -> list[Judged]:
+    """The questions with candidates, scored by `scorer`."""
+    found = []
     for item in asked:
         if not item.rows:
             continue
         scores = [scorer.score(row) for row in item.rows]
         best = max(range(len(scores)), key=scores.__getitem__)
-        features.append([scorer.raw_logit(scores)])
-        labels.append(item.labels[best])
-        eligible.append(not item.names_unknown)
+        found.append(Judged(scorer.raw_logit(scores), item.labels[best], not item.names_unknown))
+    return found
+
+
+def calibrate(held_out: list[Judged]) -> tuple[tuple[float, float], float, float]:
+    """Platt scaling of the best candidate's raw log-odds on questions the model was not fitted
+    on; then, on the same questions, the sure and the likely thresholds (`choose_thresholds`)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    features = np.array([[j.raw_logit] for j in held_out])
+    labels = np.array([j.right for j in held_out])
     model = LogisticRegression(C=100.0, max_iter=2000)
-    model.fit(np.array(features), np.array(labels))
+    model.fit(features, labels)
     calibration = (float(model.coef_[0][0]), float(model.intercept_[0]))
-    probabilities = [float(p) for p in model.predict_proba(np.array(features))[:, 1]]
-    sure, likely = choose_thresholds(probabilities, labels, eligible)
+    probabilities = [float(p) for p in model.predict_proba(features)[:, 1]]
+    sure, likely = choose_thresholds(
+        probabilities, [j.right for j in held_out], [j.eligible for j in held_out]
+    )
     return calibration, sure, likely
+
+
+def fold_of_article(article: str | None) -> int:
+    """The calibration fold of a news article (stable: a hash of its name)."""
+    digest = hashlib.sha256((article or "").encode("utf-8")).digest()
+    return digest[0] % FOLDS
+
+
+def out_of_fold(
+    asked: list[Asked], weights: list[float], folds: list[int | None], kind_prior: KindPrior
+) -> list[Judged]:
+    """Each fold's news questions scored by a model fitted without that fold's articles (the
+    other folds, the seeds and the public sets), as the bot scores questions about articles
+    it was not fitted on. (The kind prior is the one fitted on all of train.)"""
+    held_out: list[Judged] = []
+    for fold in range(FOLDS):
+        keep = [n for n, f in enumerate(folds) if f != fold]
+        coefficients, bias = fit_candidates([asked[n] for n in keep], [weights[n] for n in keep])
+        scorer = Scorer(tuple(coefficients), bias, (1.0, 0.0), 0.5, kind_prior, 0.5)
+        held_out += judged(scorer, (asked[n] for n, f in enumerate(folds) if f == fold))
+    return held_out
 
 
 def choose_thresholds(
@@ -336,6 +393,7 @@ def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
     blank = Scorer(tuple(0.0 for _ in FEATURES), 0.0, (1.0, 0.0), 0.5, kind_prior, 0.5)
     asked: list[Asked] = []
     weights: list[float] = []
+    folds: list[int | None] = []  # the calibration fold of a news train question, else None
     for question_set, weight in [(news_train, 1.0), (seeds, 1.0)] + [
         (p, PUBLIC_WEIGHT) for p in publics
     ]:
@@ -343,16 +401,20 @@ def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
         batch = ask_all(answerer, question_set.cases)
         asked += batch
         weights += [weight] * len(batch)
-        if question_set is news_train:
+        news = question_set is news_train
+        folds += [fold_of_article(a.case.article) if news else None for a in batch]
+        if news:
             batch = ask_all(answerer, place_swapped(answerer, question_set.cases, rng))
             asked += batch
             weights += [weight] * len(batch)
+            folds += [None] * len(batch)
             log(f"{question_set.name}: {len(batch)} questions asked about absent places")
         if weight < 1.0:
             sample = [c for c in question_set.cases if random.random() < LEFT_OUT_SHARE]
             batch = ask_all(answerer, sample, left_out=True)
             asked += batch
             weights += [weight] * len(batch)
+            folds += [None] * len(batch)
         log(f"{question_set.name}: {len(question_set.cases)} questions asked")
     coefficients, bias = fit_candidates(asked, weights)
     # through JSON and back: calibrated on the rounded weights the bot will read
@@ -360,7 +422,9 @@ def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
         Scorer(tuple(coefficients), bias, (1.0, 0.0), 0.5, kind_prior, 0.5).to_json()
     )
     dev_asked = ask_all(Answerer(index_of(news_dev), scorer=fitted), news_dev.cases)
-    calibration, sure, likely = calibrate(fitted, dev_asked)
+    held_out = out_of_fold(asked, weights, folds, kind_prior) + judged(fitted, dev_asked)
+    log(f"calibrating on {len(held_out)} held-out questions (train out of fold, and dev)")
+    calibration, sure, likely = calibrate(held_out)
     scorer = Scorer(tuple(coefficients), bias, calibration, sure, kind_prior, likely)
     log(f"calibration {calibration}, sure from {sure:.3f}, likely from {likely:.3f}")
     return scorer.to_json(
@@ -369,7 +433,11 @@ def train(public_limit: int | None = PUBLIC_LIMIT, log=print) -> dict:
                 "news_train": len(news_train.cases),
                 "seeds": len(seeds.cases),
                 **{p.name: len(p.cases) for p in publics},
-                "calibrated_on": {"news_dev": len(news_dev.cases)},
+                "calibrated_on": {
+                    "news_train_out_of_fold": sum(f is not None for f in folds),
+                    "news_dev": len(news_dev.cases),
+                    "folds": FOLDS,
+                },
                 "public_limit": public_limit,
             },
             "data_digests": data_digests(),
@@ -395,12 +463,13 @@ def training_files(root: Path = Path(".")) -> list[Path]:
 
 
 def recalibrate(path: Path, log=print) -> dict:
-    """Calibration and thresholds again on dev, for the weights at `path` (fitting unchanged)."""
+    """Calibration and thresholds again for the weights at `path` (fitting unchanged), on dev
+    alone: a quick check; `make train` calibrates on train out of fold and dev."""
     document = json.loads(path.read_text(encoding="utf-8"))
     scorer = Scorer.from_json(document)
     news_dev = news_split("dev")
     dev_asked = ask_all(Answerer(index_of(news_dev), scorer=scorer), news_dev.cases)
-    calibration, sure, likely = calibrate(scorer, dev_asked)
+    calibration, sure, likely = calibrate(judged(scorer, dev_asked))
     log(f"calibration {calibration}, sure from {sure:.3f}, likely from {likely:.3f}")
     fresh = Scorer(scorer.weights, scorer.bias, calibration, sure, scorer.kind_prior, likely)
     return fresh.to_json({k: document[k] for k in ("trained_on", "data_digests")})
