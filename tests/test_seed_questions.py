@@ -49,12 +49,7 @@ def test_zhangye_money_in_every_phrasing(answerer: Answerer, question: str) -> N
     "question",
     [
         "哈密一共几个服务站",
-        pytest.param(
-            "哈密服务站数量",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 11, open: keywords only, read as a bare topic"
-            ),
-        ),
+        "哈密服务站数量",
         "哈密有多少个服务站?",
     ],
 )

@@ -28,9 +28,7 @@ RETRIEVED_PASSAGES = 20  # passages whose spans become candidates
 MAX_ALTERNATIVES = 3
 ELSEWHERE_PASSAGES = 4  # best passages of articles not naming the place, read beside theirs
 FEW_ARTICLES = 3  # articles naming the place, few enough to read whole when words do not match
-ALTERNATIVE_MARGIN = (
-    3.0  # log-odds behind the answer (1/20 of its odds) within which a rival is listed
-)
+ALTERNATIVE_MARGIN = 3.0  # calibrated log-odds behind the answer (1/20 of its odds): a rival listed
 CONTEXT_CHARS = 20
 TOPIC_FORM_WEIGHT = 0.5  # a key word's weakest form that still puts a passage on topic
 LATIN_RE = re.compile(r"[A-Za-z]")
@@ -191,7 +189,7 @@ class Answerer:
             kind=best.candidate.kind.label if best else question.best_kind.label,
             citation=None,
             lang=lang,
-            passages=self._ranked([h for h in hits if h.score > 0][:top_k], question),
+            passages=self._ranked(reranked(hits, scored)[:top_k], question),
         )
         places, names = self.unknown_names(question)
         unknown = places + names
@@ -248,12 +246,16 @@ class Answerer:
         )
 
     def _on_topic(self, question: Question, passage_id: int) -> bool:
-        """Whether a passage may be quoted as the closest one: it writes a key word of the
-        question (`topic_forms`), and its article writes every place asked about (a passage
-        often says 全市 where its title says 哈密)."""
+        """Whether a passage may be quoted as the closest one: its article writes every place
+        asked about (a passage often says 全市 where its title says 哈密), and it writes a key
+        word of the question (`topic_forms`); a question with no such word (张掖花了多少钱) is
+        anchored by its places alone, one with neither by nothing."""
+        key_words = topic_terms(question)
+        if not key_words and not question.places:
+            return False
         passage = self.index.passages[passage_id]
         written = passage.normalized if passage.normalized is not None else normalize(passage.text)
-        if not any(form in written for form in topic_forms(question)):
+        if key_words and not any(form in written for form in topic_forms(question)):
             return False
         return all(passage.article in self._articles_naming(p) for p in question.places)
 
@@ -317,14 +319,18 @@ class Answerer:
         )
 
     def _alternatives(self, best: Scored, scored: list[Scored]) -> list[Alternative]:
+        """Rivals of the best span of its kind and article, within ALTERNATIVE_MARGIN of its
+        calibrated log-odds (the raw scores' scale changes with every training)."""
+        slope = self.scorer.calibration[0]
+
+        def gap(other: Scored) -> float:
+            return slope * (best.score - other.score)
+
         seen = {best.candidate.normalized}
         alternatives = []
         for other in scored[1:]:
             candidate = other.candidate
-            if (
-                best.score - other.score > ALTERNATIVE_MARGIN
-                or len(alternatives) >= MAX_ALTERNATIVES
-            ):
+            if gap(other) > ALTERNATIVE_MARGIN or len(alternatives) >= MAX_ALTERNATIVES:
                 break
             if candidate.kind is not best.candidate.kind or candidate.normalized in seen:
                 continue
@@ -382,15 +388,36 @@ class Answerer:
         ]
 
 
-def topic_forms(question: Question) -> set[str]:
-    """The written forms of what a question asks about: its words other than places (and the
-    pieces of a place: 尔多 of 鄂尔多斯), with their synonyms and translations (the likelier
-    ones), words and forms of two characters or more (家, 天, 用 are written everywhere)."""
+def reranked(hits: list[Hit], scored: list[Scored]) -> list[Hit]:
+    """The retrieved passages as the answer model reads them: each by its best candidate's
+    score (the passage holding the best span first), then those without a candidate by BM25;
+    a passage neither matching a word of the question nor offering a candidate is left out."""
+    best: dict[int, float] = {}
+    for item in scored:  # best first
+        best.setdefault(item.candidate.hit.passage_id, item.score)
+    kept = [h for h in hits if h.passage_id in best or h.score > 0]
+    return sorted(
+        kept, key=lambda h: (h.passage_id not in best, -best.get(h.passage_id, 0.0), -h.score)
+    )
+
+
+def topic_terms(question: Question) -> list[Term]:
+    """What a question asks about: its words other than places (and the pieces of a place:
+    尔多 of 鄂尔多斯), of two characters or more (家, 天, 用 are written everywhere)."""
     places = [form for term in question.terms if term.place for form, _ in term.forms]
-    return {
-        form
+    return [
+        term
         for term in question.terms
         if not term.place and len(term.text) >= 2 and not any(term.text in p for p in places)
+    ]
+
+
+def topic_forms(question: Question) -> set[str]:
+    """The written forms of `topic_terms`, with their synonyms and translations (the likelier
+    ones), of two characters or more."""
+    return {
+        form
+        for term in topic_terms(question)
         for form, weight in term.forms
         if len(form) >= 2 and weight >= TOPIC_FORM_WEIGHT
     }
