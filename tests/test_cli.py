@@ -657,8 +657,8 @@ def test_ask_json_shape(capsys, seed_index):
     assert reply["passages"]
     for passage in reply["passages"]:
         assert set(passage) == {"text", "score", "title"}
-        assert passage["score"] > 0
-    assert reply["passages"][0]["text"] == citation["text"]
+        assert passage["score"] >= 0  # BM25; 0 for a passage of the place's article read whole
+    assert reply["passages"][0]["text"] == citation["text"]  # the answer's passage comes first
 
 
 def test_ask_json_with_a_date_and_alternatives(capsys, seed_index):

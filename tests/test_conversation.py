@@ -20,10 +20,10 @@ def service(seed_dir, seed_index) -> QAService:
 
 def test_place_follow_up_is_answered_from_the_other_article(service):
     first = service.ask_in("a", "哈密为部队划拨了多少土地?")
-    assert first.answer and "5.4万亩" in first.answer and first.understood is None
+    assert first.offered and "5.4万亩" in first.offered and first.understood is None
     follow_up = service.ask_in("a", "那张掖呢?")
     assert follow_up.understood == "张掖为部队划拨了多少土地?"
-    assert follow_up.answer and "2000多亩" in follow_up.answer
+    assert follow_up.offered and "2000多亩" in follow_up.offered
     assert "张掖" in follow_up.citation.title
 
 
@@ -31,14 +31,14 @@ def test_english_follow_up(service):
     service.ask_in("en", "How much land did Hami allocate to the troops?")
     follow_up = service.ask_in("en", "And Zhangye?")
     assert follow_up.understood == "How much land did Zhangye allocate to the troops?"
-    assert follow_up.answer and "2000多亩" in follow_up.answer
+    assert follow_up.offered and "2000多亩" in follow_up.offered
 
 
 def test_follow_up_without_the_word_na(service):
     service.ask_in("b", "张掖有多少名双拥志愿者")
     follow_up = service.ask_in("b", "哈密呢？")
     assert follow_up.understood == "哈密有多少名双拥志愿者"
-    assert follow_up.answer and "320" in follow_up.answer
+    assert follow_up.offered and "320" in follow_up.offered
 
 
 def test_conversations_are_kept_apart(service):
@@ -90,7 +90,7 @@ def test_the_context_expires(service):
 
 def test_without_context_a_fragment_is_asked_as_it_is(service):
     answer = service.ask_in("fresh", "那张掖呢?")
-    assert answer.understood is None and answer.answer is None
+    assert answer.understood is None and answer.offered is None
 
 
 def test_qabot_chat_answers_a_follow_up(seed_index, tmp_path):

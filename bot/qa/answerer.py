@@ -216,7 +216,8 @@ class Answerer:
             )
         if unknown:  # the abstention names what no article writes
             return replace(base, reason="unknown_name:" + "、".join(unknown), best=guess)
-        if confidence >= self.scorer.likely_threshold:
+        passage_id = best.candidate.hit.passage_id
+        if confidence >= self.scorer.likely_threshold and self._of_places(question, passage_id):
             return replace(
                 base,
                 citation=guess.citation,
@@ -224,7 +225,6 @@ class Answerer:
                 tier="likely",
                 best=guess,
             )
-        passage_id = best.candidate.hit.passage_id
         if self._on_topic(question, passage_id):
             return replace(
                 base,
@@ -246,18 +246,35 @@ class Answerer:
         )
 
     def _on_topic(self, question: Question, passage_id: int) -> bool:
-        """Whether a passage may be quoted as the closest one: its article writes every place
-        asked about (a passage often says 全市 where its title says 哈密), and it writes a key
-        word of the question (`topic_forms`); a question with no such word (张掖花了多少钱) is
-        anchored by its places alone, one with neither by nothing."""
+        """Whether a passage may be quoted as the closest one: it is of the places asked about
+        (`_of_places`), and it writes a key word of the question (`topic_forms`); a question
+        with no such word (张掖花了多少钱) is anchored by its places alone, one with neither by
+        nothing."""
         key_words = topic_terms(question)
         if not key_words and not question.places:
             return False
-        passage = self.index.passages[passage_id]
-        written = passage.normalized if passage.normalized is not None else normalize(passage.text)
-        if key_words and not any(form in written for form in topic_forms(question)):
+        if key_words and not any(
+            form in self._written(passage_id) for form in topic_forms(question)
+        ):
             return False
-        return all(passage.article in self._articles_naming(p) for p in question.places)
+        return self._of_places(question, passage_id)
+
+    def _of_places(self, question: Question, passage_id: int) -> bool:
+        """Whether a passage is of every place the question asks about: the passage writes it,
+        or its article's title or source does (a passage often says 全市 where its title says
+        哈密); an article that names the place only in passing (北京 in a report on 哈密) is
+        not of it. A likely answer or a closest passage must be."""
+        article = self.index.passages[passage_id].article
+        written = self._written(passage_id)
+        return all(
+            any(form in written for form, _ in place.forms)
+            or article in self._articles_naming(place, titles_only=True)
+            for place in question.places
+        )
+
+    def _written(self, passage_id: int) -> str:
+        passage = self.index.passages[passage_id]
+        return passage.normalized if passage.normalized is not None else normalize(passage.text)
 
     @classmethod
     def _answer_span(cls, candidate: Candidate, question: Question) -> tuple[int, int]:
