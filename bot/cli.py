@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -224,7 +225,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read the question set: {exc}") from exc
     for question_set, answerer in sets:
-        outcomes = evaluate(answerer, question_set.cases)
+        outcomes = evaluate(answerer, question_set.cases, workers=min(2, os.cpu_count() or 1))
         print(table(outcomes, question_set.name))
         print(f"\nreplies by tier ({question_set.name}; shares of answerable questions)")
         print(replies_table(outcomes, question_set.name))

@@ -19,6 +19,7 @@ Liang, ACL 2020).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,8 +112,33 @@ def outcome(case: Case, answer: Answer) -> Outcome:
     )
 
 
-def evaluate(answerer: Answerer, cases: Iterable[Case]) -> list[Outcome]:
-    return [outcome(case, answerer.answer(case.question)) for case in cases]
+CHUNK = 50  # questions a worker judges at a time
+_WORKER_ANSWERER: Answerer | None = None
+
+
+def _judge_chunk(cases: list[Case]) -> list[Outcome]:
+    assert _WORKER_ANSWERER is not None
+    return [outcome(case, _WORKER_ANSWERER.answer(case.question)) for case in cases]
+
+
+def evaluate(answerer: Answerer, cases: Iterable[Case], workers: int = 1) -> list[Outcome]:
+    """Every case asked and judged, in order; with `workers` > 1 on that many forked processes
+    (each with the answerer as it was; where fork is unavailable, in this one)."""
+    global _WORKER_ANSWERER
+    cases = list(cases)
+    if workers < 2 or len(cases) < 2 * CHUNK or not hasattr(os, "fork"):
+        return [outcome(case, answerer.answer(case.question)) for case in cases]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORKER_ANSWERER = answerer
+    chunks = [cases[i : i + CHUNK] for i in range(0, len(cases), CHUNK)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            judged = list(pool.map(_judge_chunk, chunks))
+    finally:
+        _WORKER_ANSWERER = None
+    return [item for chunk in judged for item in chunk]
 
 
 def precision_coverage(outcomes: list[Outcome]) -> list[tuple[float, float]]:

@@ -35,7 +35,7 @@ SEEDS_USEFUL_FLOOR = 0.90
 @pytest.fixture(scope="module")
 def dev_outcomes() -> list:
     dev = news_split("dev", REPO)
-    return evaluate(Answerer(index_of(dev, REPO / ".cache" / "qabot")), dev.cases)
+    return evaluate(Answerer(index_of(dev, REPO / ".cache" / "qabot")), dev.cases, workers=2)
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +189,11 @@ def test_qabot_eval_reports_a_bad_question_file(seed_index: Path, tmp_path: Path
     result = run_qabot("eval", "--index", str(seed_index), str(path))
     assert result.returncode == 2
     assert "broken.jsonl" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_judging_on_two_processes_gives_the_same_outcomes_in_order(seed_index: Path) -> None:
+    from index.store import load_index
+
+    cases = [*seed_set(REPO).cases] * 3  # 114 questions: enough for two workers
+    answerer = Answerer(load_index(seed_index))
+    assert evaluate(answerer, cases, workers=2) == evaluate(answerer, cases)

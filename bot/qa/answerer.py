@@ -20,7 +20,6 @@ from bot.qa.question import Language, Question, QuestionReader, Term, clean_ques
 from bot.qa.result import Alternative, Answer, Citation, Guess, RankedPassage
 from bot.qa.scoring import Scorer, load_scorer
 from index.analyzer import normalize
-from index.passages import Passage
 from index.search import Hit, Searcher
 from index.store import IndexReader, StoredIndex
 
@@ -178,6 +177,9 @@ class Answerer:
     def answer_question(
         self, question: Question, top_k: int = 5, original: str | None = None
     ) -> Answer:
+        """The reply of the tier the best candidate's confidence calls for (module docstring):
+        sure, likely (not when a place or name asked about is written nowhere, or the passage
+        is not of the places asked about), the closest passage, or none with its reason."""
         lang = question.language.value
         hits, scored = self.scored(question)
         best = scored[0] if scored else None
@@ -253,9 +255,8 @@ class Answerer:
         key_words = topic_terms(question)
         if not key_words and not question.places:
             return False
-        if key_words and not any(
-            form in self._written(passage_id) for form in topic_forms(question)
-        ):
+        written = self._written(passage_id)
+        if key_words and not any(form in written for form in topic_forms(question)):
             return False
         return self._of_places(question, passage_id)
 
@@ -273,6 +274,7 @@ class Answerer:
         )
 
     def _written(self, passage_id: int) -> str:
+        """The passage's normalised text (stored at build; computed for an older index)."""
         passage = self.index.passages[passage_id]
         return passage.normalized if passage.normalized is not None else normalize(passage.text)
 
@@ -387,10 +389,8 @@ class Answerer:
         (a key word other than a place: 志愿者 of 哈密有多少名志愿者), not only the place."""
         topic = [form for t in question.terms if not t.place for form, _ in t.forms]
 
-        def on_topic(passage: Passage) -> bool:
-            written = (
-                passage.normalized if passage.normalized is not None else normalize(passage.text)
-            )
+        def on_topic(passage_id: int) -> bool:
+            written = self._written(passage_id)
             return not topic or any(form in written for form in topic)
 
         return [
@@ -399,7 +399,7 @@ class Answerer:
                 round(h.score, 4),
                 self.index.articles[h.passage.article].title,
                 self.citation(h.passage_id),
-                on_topic=on_topic(h.passage),
+                on_topic=on_topic(h.passage_id),
             )
             for h in hits
         ]
