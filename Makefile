@@ -18,7 +18,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The tests marked slow (a clean virtualenv installed from PyPI, as the README's deployment steps)
+# The tests marked slow (a clean virtualenv installed from PyPI, as the README's deployment steps; a
+# rebuild killed at every moment; the reduced soak)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 

@@ -83,6 +83,7 @@ def builds_running(index_path: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # ~45 s: `make test-slow`
 def test_a_rebuild_killed_at_any_moment_leaves_the_old_index_answering(tmp_path):
     data, index_path = tmp_path / "articles", tmp_path / "index.sqlite"
     data.mkdir()

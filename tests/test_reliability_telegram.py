@@ -343,6 +343,7 @@ async def test_a_read_time_out_and_start_up_calls_are_not_retried(pauses):
 # ---------------------------------------------------------------------- a reduced soak
 
 
+@pytest.mark.slow  # ~30 s: `make test-slow` (and `make soak`, the full one)
 def test_reduced_soak_every_message_answered_exactly_once():
     """500 messages from 50 chats (the full 5,000 from 200: `make soak`, docs/RELIABILITY.md)."""
     result = soak.run(messages=500, chats=50, window=100, log=lambda line: None)
