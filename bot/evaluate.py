@@ -19,13 +19,13 @@ Liang, ACL 2020).
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.qa.answerer import Answerer
-from bot.qa.datasets import MAX_ANSWER_CHARS, Case, cites_evidence, is_right_span, read_cases
+from bot.qa.datasets import Case, cites_evidence, is_right_span, read_cases
+from bot.qa.forked import forked_map
 from bot.qa.result import Answer, Tier
 
 VERDICTS = ("right", "wrong_answer", "wrong_abstain", "false_answer", "citation_miss")
@@ -93,7 +93,6 @@ def outcome(case: Case, answer: Answer) -> Outcome:
     best_right = bool(
         case.answerable
         and best is not None
-        and len(best.answer) <= MAX_ANSWER_CHARS
         and is_right_span(best.answer, case)
         and cites_evidence(best.citation.text, case)
     )
@@ -113,32 +112,16 @@ def outcome(case: Case, answer: Answer) -> Outcome:
 
 
 CHUNK = 50  # questions a worker judges at a time
-_WORKER_ANSWERER: Answerer | None = None
 
 
-def _judge_chunk(cases: list[Case]) -> list[Outcome]:
-    assert _WORKER_ANSWERER is not None
-    return [outcome(case, _WORKER_ANSWERER.answer(case.question)) for case in cases]
+def _judge(answerer: Answerer, cases: list[Case]) -> list[Outcome]:
+    return [outcome(case, answerer.answer(case.question)) for case in cases]
 
 
 def evaluate(answerer: Answerer, cases: Iterable[Case], workers: int = 1) -> list[Outcome]:
     """Every case asked and judged, in order; with `workers` > 1 on that many forked processes
     (each with the answerer as it was; where fork is unavailable, in this one)."""
-    global _WORKER_ANSWERER
-    cases = list(cases)
-    if workers < 2 or len(cases) < 2 * CHUNK or not hasattr(os, "fork"):
-        return [outcome(case, answerer.answer(case.question)) for case in cases]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _WORKER_ANSWERER = answerer
-    chunks = [cases[i : i + CHUNK] for i in range(0, len(cases), CHUNK)]
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            judged = list(pool.map(_judge_chunk, chunks))
-    finally:
-        _WORKER_ANSWERER = None
-    return [item for chunk in judged for item in chunk]
+    return forked_map(answerer, _judge, list(cases), workers, CHUNK)
 
 
 def precision_coverage(outcomes: list[Outcome]) -> list[tuple[float, float]]:

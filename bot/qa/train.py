@@ -50,6 +50,7 @@ from bot.qa.datasets import (
     seed_set,
 )
 from bot.qa.features import FEATURES
+from bot.qa.forked import forked_map
 from bot.qa.kinds import Kind
 from bot.qa.lexicon import cedict_places
 from bot.qa.question import kind_words
@@ -155,32 +156,12 @@ def fit_kind_prior(cases: Iterable[Case]) -> KindPrior:
     return KindPrior(kinds, tuple(float(b) for b in model.intercept_), table)
 
 
-_WORKER_ANSWERER: Answerer | None = None
-
-
-def _ask_chunk(job: tuple[list[Case], bool]) -> list[Asked]:
-    assert _WORKER_ANSWERER is not None
-    return _ask_serially(_WORKER_ANSWERER, *job)
-
-
 def ask_all(answerer: Answerer, cases: Iterable[Case], left_out: bool = False) -> list[Asked]:
     """Every case asked (on every core, forked with the answerer); with `left_out`, the gold
     article is excluded from retrieval."""
-    global _WORKER_ANSWERER
-    cases = list(cases)
     workers = min(os.cpu_count() or 1, WORKERS)
-    if workers < 2 or len(cases) < 2 * CHUNK:
-        return _ask_serially(answerer, cases, left_out)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _WORKER_ANSWERER = answerer
-    chunks = [(cases[i : i + CHUNK], left_out) for i in range(0, len(cases), CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        results = list(pool.map(_ask_chunk, chunks))
-    _WORKER_ANSWERER = None
-    return [asked for chunk in results for asked in chunk]
+    ask = lambda asking, chunk: _ask_serially(asking, chunk, left_out)  # noqa: E731
+    return forked_map(answerer, ask, list(cases), workers, CHUNK)
 
 
 def _ask_serially(answerer: Answerer, cases: Iterable[Case], left_out: bool = False) -> list[Asked]:
