@@ -41,25 +41,28 @@ def source_html(citation: Citation) -> str:
     return " · ".join(parts)
 
 
-def quote_text(citation: Citation) -> str:
-    """The quoted passage for the terminal, the answer marked `**…**` where it lies in it."""
+def _around_answer(citation: Citation) -> tuple[str, str, str] | None:
+    """The quoted passage as (before, answer, after) where the answer lies in it, else None."""
     quote, span = citation.text, citation.answer_span
     if span is None or not 0 <= span[0] < span[1] <= len(quote):
-        return quote
+        return None
     start, end = span
-    return f"{quote[:start]}**{quote[start:end]}**{quote[end:]}"
+    return quote[:start], quote[start:end], quote[end:]
+
+
+def quote_text(citation: Citation) -> str:
+    """The quoted passage for the terminal, the answer marked `**…**` where it lies in it."""
+    parts = _around_answer(citation)
+    return f"{parts[0]}**{parts[1]}**{parts[2]}" if parts else citation.text
 
 
 def quote_html(citation: Citation) -> str:
     """The quoted passage, escaped, with the answer in bold where it lies in it."""
-    quote, span = citation.text, citation.answer_span
-    if span is None or not 0 <= span[0] < span[1] <= len(quote):
-        return html.escape(quote)
-    start, end = span
-    return (
-        f"{html.escape(quote[:start])}<b>{html.escape(quote[start:end])}</b>"
-        f"{html.escape(quote[end:])}"
-    )
+    parts = _around_answer(citation)
+    if parts is None:
+        return html.escape(citation.text)
+    before, answer, after = map(html.escape, parts)
+    return f"{before}<b>{answer}</b>{after}"
 
 
 def abstention_text(answer: Answer) -> str:

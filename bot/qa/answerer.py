@@ -219,7 +219,8 @@ class Answerer:
         if unknown:  # the abstention names what no article writes
             return replace(base, reason="unknown_name:" + "、".join(unknown), best=guess)
         passage_id = best.candidate.hit.passage_id
-        if confidence >= self.scorer.likely_threshold and self._of_places(question, passage_id):
+        of_places = self._of_places(question, passage_id)
+        if confidence >= self.scorer.likely_threshold and of_places:
             return replace(
                 base,
                 citation=guess.citation,
@@ -227,7 +228,7 @@ class Answerer:
                 tier="likely",
                 best=guess,
             )
-        if self._on_topic(question, passage_id):
+        if of_places and self._writes_topic(question, passage_id):
             return replace(
                 base,
                 citation=self.citation(passage_id),
@@ -247,18 +248,14 @@ class Answerer:
             self.citation(candidate.hit.passage_id, (start, end)),
         )
 
-    def _on_topic(self, question: Question, passage_id: int) -> bool:
-        """Whether a passage may be quoted as the closest one: it is of the places asked about
-        (`_of_places`), and it writes a key word of the question (`topic_forms`); a question
-        with no such word (张掖花了多少钱) is anchored by its places alone, one with neither by
-        nothing."""
-        key_words = topic_terms(question)
-        if not key_words and not question.places:
-            return False
+    def _writes_topic(self, question: Question, passage_id: int) -> bool:
+        """Whether a passage of the places asked about may be quoted as the closest one: it
+        writes a key word of the question (`topic_forms`); a question with no such word
+        (张掖花了多少钱) is anchored by its places alone, one with neither by nothing."""
+        if not topic_terms(question):
+            return bool(question.places)
         written = self._written(passage_id)
-        if key_words and not any(form in written for form in topic_forms(question)):
-            return False
-        return self._of_places(question, passage_id)
+        return any(form in written for form in topic_forms(question))
 
     def _of_places(self, question: Question, passage_id: int) -> bool:
         """Whether a passage is of every place the question asks about: the passage writes it,
